@@ -1,0 +1,1 @@
+"""Channel accounts and the ways mentions come in (docs/channels.md)."""

@@ -1,0 +1,1 @@
+"""Framework-free helpers: ids, clock, text normalisation, CSV safety. Imports no app."""

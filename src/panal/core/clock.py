@@ -1,0 +1,15 @@
+"""The one clock: aware UTC, replaceable in tests."""
+
+from datetime import UTC, datetime
+
+_override: datetime | None = None
+
+
+def now() -> datetime:
+    return _override or datetime.now(UTC)
+
+
+def set_now(value: datetime | None) -> None:
+    """Freeze the clock at `value` (None to release). For tests and replays."""
+    global _override  # noqa: PLW0603 - a module-level switch is the point
+    _override = value

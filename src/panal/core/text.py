@@ -1,0 +1,80 @@
+"""Text normalisation for strangers' strings: control characters, HTML, folding."""
+
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+# C0/C1 controls except tab and newline, plus zero-width and bidi override marks that
+# are used to disguise text; RTL text itself (Arabic, Hebrew letters) is kept.
+_CONTROL_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+_SPACES_RE = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES_RE = re.compile(r"\n{3,}")
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def clean(value: str | None) -> str:
+    """NFC, no control characters, single spaces, at most one blank line."""
+    if not value:
+        return ""
+    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    value = _CONTROL_RE.sub("", value)
+    value = _SPACES_RE.sub(" ", value)
+    value = "\n".join(line.strip() for line in value.split("\n"))
+    return _BLANK_LINES_RE.sub("\n\n", value).strip()
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCK = {"p", "br", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "tr"}
+    _SKIP = {"script", "style"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str | None) -> str:
+    """Plain text of an HTML fragment (Mastodon content, RSS descriptions)."""
+    if not markup:
+        return ""
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    return clean("".join(parser.parts))
+
+
+def fold(value: str) -> str:
+    """Lower-case, accent-free form used for search (`atención` → `atencion`)."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(value: str) -> list[str]:
+    """Folded word tokens of a text."""
+    return _WORD_RE.findall(fold(value))
+
+
+def canonical_lang(value: str | None) -> str:
+    """BCP-47 primary subtag in lower case ('es-MX' → 'es'); '' when absent or malformed."""
+    if not value:
+        return ""
+    primary = str(value).strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else ""

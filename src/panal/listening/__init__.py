@@ -1,0 +1,1 @@
+"""Mentions: the normalised store, ingestion, the pipeline and search (docs/mentions.md)."""

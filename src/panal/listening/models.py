@@ -1,0 +1,139 @@
+"""The mention store: authors (channel identities), mentions, their versions (docs/mentions.md)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from panal.core.ids import new_id
+
+from .choices import Channel, Kind, ReplyCapability, Visibility
+
+
+class Author(models.Model):
+    """A stranger's identity on one channel, as the network describes it."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    external_id = models.CharField(max_length=255)
+    handle = models.CharField(max_length=255, blank=True)
+    display_name = models.CharField(max_length=255, blank=True)
+    followers = models.BigIntegerField(null=True, blank=True)
+    avatar_url = models.URLField(max_length=2000, blank=True)
+    is_bot = models.BooleanField(null=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "channel", "external_id"], name="author_unique_identity"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.handle or self.external_id
+
+
+class Mention(models.Model):
+    """One external item (post, comment, message, review) in normalised form (CHANNELS.md §15.1).
+
+    Unique on (account, external_id): a redelivery changes nothing, an edit keeps the
+    previous text in MentionVersion, a delete sets deleted_at and hides it.
+    """
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        "channels.ChannelAccount", on_delete=models.PROTECT, related_name="mentions"
+    )
+    brand = models.ForeignKey(
+        "org.Brand", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    external_id = models.CharField(max_length=512)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.POST)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    text = models.TextField(blank=True)
+    text_html = models.TextField(blank=True)
+    title = models.CharField(max_length=1000, blank=True)
+    lang = models.CharField(max_length=8, blank=True)
+    lang_source = models.CharField(max_length=10, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    received_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    url = models.CharField(max_length=2000, blank=True)
+    # Author as delivered; the "authors" pipeline stage links `author`.
+    author = models.ForeignKey(
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
+    )
+    author_external_id = models.CharField(max_length=255, blank=True)
+    author_handle = models.CharField(max_length=255, blank=True)
+    author_display_name = models.CharField(max_length=255, blank=True)
+    author_followers = models.BigIntegerField(null=True, blank=True)
+    author_avatar_url = models.CharField(max_length=2000, blank=True)
+    author_is_bot = models.BooleanField(null=True)
+    # Threads: the "threads" stage links parent and root from the external ids.
+    thread_external_id = models.CharField(max_length=512, blank=True)
+    in_reply_to_external_id = models.CharField(max_length=512, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    thread_root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    urls = models.JSONField(default=list, blank=True)
+    media = models.JSONField(default=list, blank=True)
+    rating = models.SmallIntegerField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    reply_capability = models.CharField(
+        max_length=24, choices=ReplyCapability.choices, default=ReplyCapability.PUBLIC_REPLY
+    )
+    content_hash = models.CharField(max_length=64)
+    # Names of pipeline stages already run on this mention's current version.
+    stages_done = models.JSONField(default=list, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_id"], name="mention_unique_external_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at"], name="mention_org_created"),
+            models.Index(fields=["organisation", "-id"], name="mention_org_id"),
+            models.Index(fields=["account", "in_reply_to_external_id"], name="mention_parent_ext"),
+        ]
+        permissions = [
+            ("ingest_mention", "Can import mentions (file, API)"),
+            ("draft_reply", "Can draft a reply to a mention"),
+            ("publish_reply", "Can publish a reply through the channel"),
+            ("correct_mention", "Can correct a mention's language, sentiment and intents"),
+            ("manage_queries", "Can write listening queries and topics"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+    @property
+    def author_label(self) -> str:
+        return self.author_display_name or self.author_handle or self.author_external_id
+
+
+class MentionVersion(models.Model):
+    """A previous text of an edited mention (never lost)."""
+
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="versions")
+    text = models.TextField(blank=True)
+    title = models.CharField(max_length=1000, blank=True)
+    content_hash = models.CharField(max_length=64)
+    valid_from = models.DateTimeField(help_text=_("When this text was first seen."))
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-replaced_at"]

@@ -1,0 +1,243 @@
+"""Turn one incoming item (JSON object or CSV row) into the fields of a Mention.
+
+Pure functions, no database. Every field is a stranger's: bounded, typed, cleaned.
+`ItemError` names what is wrong so a file import can report it with the line number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from panal.core import clock
+from panal.core.text import canonical_lang, clean
+
+from .choices import Kind, ReplyCapability, Visibility
+
+EVENTS = {"created", "edited", "deleted"}
+_KINDS = set(Kind.values)
+_VISIBILITIES = set(Visibility.values)
+_CAPABILITIES = set(ReplyCapability.values)
+_AUTHOR_KEYS = ("external_id", "handle", "display_name", "followers", "avatar_url", "is_bot")
+
+
+class ItemError(ValueError):
+    """One item cannot be stored; the message says why in words a user understands."""
+
+
+@dataclass(slots=True)
+class Item:
+    external_id: str
+    event: str = "created"
+    kind: str = Kind.POST
+    visibility: str = Visibility.PUBLIC
+    text: str = ""
+    text_html: str = ""
+    title: str = ""
+    lang: str = ""
+    created_at: datetime | None = None
+    edited_at: datetime | None = None
+    url: str = ""
+    author_external_id: str = ""
+    author_handle: str = ""
+    author_display_name: str = ""
+    author_followers: int | None = None
+    author_avatar_url: str = ""
+    author_is_bot: bool | None = None
+    thread_external_id: str = ""
+    in_reply_to_external_id: str = ""
+    urls: list = field(default_factory=list)
+    media: list = field(default_factory=list)
+    rating: int | None = None
+    metrics: dict = field(default_factory=dict)
+    reply_capability: str = ReplyCapability.PUBLIC_REPLY
+    raw: dict = field(default_factory=dict)
+    content_hash: str = ""
+
+
+def _str(data: dict, key: str, limit: int, *, required: bool = False) -> str:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise ItemError(f"'{key}' is required")
+        return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ItemError(f"'{key}' must be a string")
+    if len(value) > limit:
+        raise ItemError(f"'{key}' is longer than {limit} characters")
+    return value
+
+
+def _int(data: dict, key: str, *, low: int | None = None, high: int | None = None) -> int | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ItemError(f"'{key}' must be a whole number")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ItemError(f"'{key}' must be a whole number, not {str(value)[:40]!r}") from None
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise ItemError(f"'{key}' must be between {low} and {high}")
+    return number
+
+
+def _bool(data: dict, key: str) -> bool | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes"}:
+        return True
+    if text in {"0", "false", "no"}:
+        return False
+    raise ItemError(f"'{key}' must be true or false")
+
+
+def parse_time(value: Any, key: str = "created_at") -> datetime | None:
+    """ISO 8601 (with or without zone; naive means UTC) or Unix seconds / milliseconds."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
+            seconds = float(value)
+            if seconds > 1e11:  # milliseconds
+                seconds /= 1000
+            result = datetime.fromtimestamp(seconds, UTC)
+        else:
+            text = str(value).strip()
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            result = datetime.fromisoformat(text)
+            result = result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise ItemError(f"'{key}' is not a date and time: {str(value)[:40]!r}") from None
+    if not 1990 <= result.year <= 2200:
+        raise ItemError(f"'{key}' is out of range: {str(value)[:40]!r}")
+    return result
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _list(data: dict, key: str) -> list:
+    value = data.get(key)
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):  # CSV: JSON array or space-separated
+        try:
+            value = json.loads(value) if value.lstrip().startswith("[") else value.split()
+        except ValueError:
+            raise ItemError(f"'{key}' must be a JSON list") from None
+    if not isinstance(value, list):
+        raise ItemError(f"'{key}' must be a list")
+    return value[:100]
+
+
+def _dict(data: dict, key: str) -> dict:
+    value = data.get(key)
+    if value in (None, ""):
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ItemError(f"'{key}' must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ItemError(f"'{key}' must be an object")
+    return value
+
+
+def _choice(data: dict, key: str, allowed: set[str], default: str) -> str:
+    value = data.get(key) or default
+    if value not in allowed:
+        raise ItemError(f"'{key}' must be one of {', '.join(sorted(allowed))}")
+    return value
+
+
+def content_hash(text: str, title: str, text_html: str) -> str:
+    digest = hashlib.sha256()
+    for part in (title, "\x1f", text, "\x1f", text_html):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def parse_item(data: Any) -> Item:
+    """Validate one incoming object. Raises ItemError with the reason."""
+    if not isinstance(data, dict):
+        raise ItemError("each item must be a JSON object")
+    max_text = settings.PANAL_MAX_TEXT_CHARS
+    author = data.get("author")
+    if isinstance(author, dict):
+        flat = {f"author_{k}": author.get(k) for k in _AUTHOR_KEYS}
+        flat["author_external_id"] = author.get("external_id") or author.get("id")
+        data = {**flat, **{k: v for k, v in data.items() if k != "author"}}
+    elif isinstance(author, str) and author:
+        data = {**data, "author_handle": data.get("author_handle") or author}
+
+    event = _choice(data, "event", EVENTS, "created")
+    item = Item(external_id=_str(data, "external_id", 512, required=True).strip(), event=event)
+    if not item.external_id:
+        raise ItemError("'external_id' is required")
+    item.kind = _choice(data, "kind", _KINDS, Kind.POST)
+    item.visibility = _choice(data, "visibility", _VISIBILITIES, Visibility.PUBLIC)
+    item.reply_capability = _choice(
+        data, "reply_capability", _CAPABILITIES, ReplyCapability.PUBLIC_REPLY
+    )
+    item.text = _str(data, "text", max_text)
+    item.text_html = _str(data, "text_html", max_text)
+    item.title = _str(data, "title", 1000)
+    if event != "deleted" and not (item.text or item.text_html or item.title):
+        raise ItemError("'text' is required (or 'text_html' or 'title')")
+    item.lang = canonical_lang(_str(data, "lang", 35))
+    item.created_at = parse_time(data.get("created_at"), "created_at")
+    item.edited_at = parse_time(data.get("edited_at"), "edited_at")
+    item.url = _url(_str(data, "url", 2000))
+    item.author_external_id = _str(data, "author_external_id", 255).strip()
+    item.author_handle = clean(_str(data, "author_handle", 255))
+    item.author_display_name = clean(_str(data, "author_display_name", 255))
+    item.author_followers = _int(data, "author_followers", low=0, high=10**12)
+    item.author_avatar_url = _url(_str(data, "author_avatar_url", 2000))
+    item.author_is_bot = _bool(data, "author_is_bot")
+    if not item.author_external_id:
+        item.author_external_id = item.author_handle
+    item.thread_external_id = _str(data, "thread_external_id", 512)
+    item.in_reply_to_external_id = _str(data, "in_reply_to_external_id", 512)
+    item.urls = [u for u in (_url(str(x)[:2000]) for x in _list(data, "urls")) if u]
+    item.media = [m for m in _list(data, "media") if isinstance(m, dict)]
+    item.rating = _int(data, "rating", low=1, high=5)
+    item.metrics = _dict(data, "metrics")
+    item.raw = _dict(data, "raw") if "raw" in data else {}
+    item.content_hash = content_hash(item.text, item.title, item.text_html)
+    return item
+
+
+def _url(value: str) -> str:
+    """Keep only http(s) URLs; anything else (javascript:, data:) is dropped."""
+    value = value.strip()
+    if not value:
+        return ""
+    if value.lower().startswith(("http://", "https://")) and not any(c in value for c in " \n\r\t<>\"'"):
+        return value
+    return ""
+
+
+def received_now() -> datetime:
+    return clock.now()

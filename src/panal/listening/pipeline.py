@@ -1,0 +1,76 @@
+"""The processing pipeline: registered stages run in order over a batch of mentions.
+
+Built-in stages register with `@stage(...)` exactly as a plugin would; third-party
+packages add stages through the `panal.pipeline_stages` entry-point group (each
+entry point is a module imported for its `@stage` side effects). See docs/pipeline.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from django.db import transaction
+
+from panal.core import clock
+
+from .models import Mention
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    order: int
+    run: Callable[[list[Mention]], None]
+    doc: str
+
+
+_STAGES: dict[str, Stage] = {}
+
+
+def stage(name: str, order: int) -> Callable:
+    """Register `func(mentions)` as a pipeline stage. Lower `order` runs first."""
+
+    def register(func: Callable[[list[Mention]], None]) -> Callable:
+        _STAGES[name] = Stage(name, order, func, (func.__doc__ or "").strip().split("\n")[0])
+        return func
+
+    return register
+
+
+def stages() -> list[Stage]:
+    return sorted(_STAGES.values(), key=lambda s: (s.order, s.name))
+
+
+def load_plugin_stages() -> None:
+    for ep in entry_points(group="panal.pipeline_stages"):
+        try:
+            ep.load()
+        except Exception:
+            log.exception("Could not load pipeline stage plugin %s", ep.name)
+
+
+def run(mention_ids: Sequence[int]) -> int:
+    """Run every stage over these mentions (skipping deleted ones). Returns how many ran."""
+    with transaction.atomic():
+        mentions = list(
+            Mention.objects.filter(id__in=list(mention_ids), deleted_at__isnull=True)
+            .select_related("account")
+            .order_by("id")
+        )
+        if not mentions:
+            return 0
+        names = []
+        for s in stages():
+            s.run(mentions)
+            names.append(s.name)
+        now = clock.now()
+        for m in mentions:
+            m.stages_done = names
+            m.processed_at = now
+        Mention.objects.bulk_update(mentions, ["stages_done", "processed_at"], batch_size=500)
+    return len(mentions)

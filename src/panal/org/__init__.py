@@ -1,0 +1,1 @@
+"""Organisations, brands, teams, memberships and the roles (see docs/roles.md)."""

@@ -1,0 +1,96 @@
+"""The roles as Django groups with real permissions (docs/roles.md).
+
+`ROLE_PERMISSIONS` is the single source of truth: `sync_role_groups` makes each
+group carry exactly these permissions, after every migrate and from the admin.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+from .choices import Role
+
+READ = ["listening.view_mention", "org.view_reports"]
+ANSWER = ["listening.draft_reply", "listening.publish_reply", "listening.correct_mention"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.DIRECTOR: [
+        *READ,
+        *ANSWER,
+        "listening.ingest_mention",
+        "listening.manage_queries",
+        "org.manage_organisation",
+        "channels.view_channelaccount",
+    ],
+    Role.AREA_MANAGER: [*READ, *ANSWER],
+    Role.ANALYST: [
+        *READ,
+        "listening.correct_mention",
+        "listening.manage_queries",
+        "listening.ingest_mention",
+    ],
+    Role.AGENT: [*READ, *ANSWER],
+    Role.COMMUNITY_MANAGER: [
+        *READ,
+        *ANSWER,
+        "listening.manage_queries",
+        "channels.view_channelaccount",
+    ],
+    # Agency staff may draft but never publish or reach out without approval.
+    Role.AGENCY: [*READ, "listening.draft_reply"],
+    Role.CRM_CALL_CENTER: [*READ, "listening.draft_reply", "listening.publish_reply"],
+    # External allies: no access to the inbox; briefs come with a later issue.
+    Role.ADVOCATE: [],
+    Role.CURATOR: [*READ, "listening.draft_reply"],
+    Role.TOOL_ADMIN: [
+        *READ,
+        "listening.ingest_mention",
+        "org.manage_organisation",
+        *(
+            f"{app}.{action}_{model}"
+            for app, model in [
+                ("org", "organisation"),
+                ("org", "brand"),
+                ("org", "team"),
+                ("org", "membership"),
+                ("auth", "user"),
+                ("auth", "group"),
+                ("channels", "channelaccount"),
+                ("api", "apitoken"),
+            ]
+            for action in ("view", "add", "change", "delete")
+        ),
+    ],
+    # Any employee: read access to listening results and the regular reports.
+    Role.EVERYONE: list(READ),
+}
+
+
+def group_name(role: str) -> str:
+    return f"role:{role}"
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+def sync_role_groups() -> dict[str, Group]:
+    """Create or update one group per role carrying exactly its permissions."""
+    groups = {}
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=group_name(role))
+        group.permissions.set([_permission(p) for p in perms])
+        groups[role] = group
+    return groups
+
+
+def sync_role_groups_after_migrate(**kwargs) -> None:
+    # Run once, after the last app's migrations, when every permission exists.
+    from django.apps import apps
+
+    if kwargs.get("app_config") is not apps.get_app_config("org"):
+        return
+    from django.contrib.auth.management import create_permissions
+
+    for config in apps.get_app_configs():
+        create_permissions(config, verbosity=0, using=kwargs.get("using", "default"))
+    sync_role_groups()
