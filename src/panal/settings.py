@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "panal.listening",
     "panal.channels",
     "panal.api",
+    "panal.demo",
 ]
 
 MIDDLEWARE = [
