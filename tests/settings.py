@@ -13,3 +13,7 @@ from panal.settings import *  # noqa: E402,F403
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only, tests
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # One test database per run, so parallel runs on one server never collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_panal_{os.getpid()}"}  # noqa: F405

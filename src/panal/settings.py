@@ -111,9 +111,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- background tasks -----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 TASK_BACKEND = os.environ.get("PANAL_TASK_BACKEND", "rq" if REDIS_URL else "db")
+INSTALLED_APPS += ["django_rq"]
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
 if TASK_BACKEND == "rq":
-    INSTALLED_APPS += ["django_rq"]
-    RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif TASK_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,4 +1,8 @@
-"""The full-text index table, per engine: FTS5 on SQLite, tsvector + GIN on PostgreSQL."""
+"""The full-text index table, per engine: FTS5 on SQLite, tsvector + GIN on PostgreSQL.
+
+No foreign key: rows are written and removed by the index stage and search.unindex,
+and a stale row is harmless because searches join back to live mentions.
+"""
 
 from django.db import migrations
 
@@ -8,8 +12,7 @@ def create(apps, schema_editor):
     if conn.vendor == "postgresql":
         schema_editor.execute(
             "CREATE TABLE listening_mention_fts ("
-            " mention_id bigint PRIMARY KEY REFERENCES listening_mention(id)"
-            " ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,"
+            " mention_id bigint PRIMARY KEY,"
             " doc tsvector NOT NULL)"
         )
         schema_editor.execute(
