@@ -9,7 +9,7 @@ import tempfile
 
 os.environ.setdefault("PANAL_DATA_DIR", tempfile.mkdtemp(prefix="panal-test-"))
 
-from panal.settings import *  # noqa: E402,F403
+from panal.settings import *  # noqa: F403
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only, tests

@@ -123,7 +123,11 @@ def test_accent_insensitive_search(account, django_capture_on_commit_callbacks):
                 {"external_id": "s2", "text": "Great customer service, thanks"},
             ),
         )
-    found = lambda q: sorted(search.search(Mention.objects.all(), q).values_list("external_id", flat=True))  # noqa: E731
+
+    def found(query):
+        matches = search.search(Mention.objects.all(), query)
+        return sorted(matches.values_list("external_id", flat=True))
+
     assert found("atencion") == ["s1"]
     assert found("ATENCIÓN pesima") == ["s1"]
     assert found('"customer service"') == ["s2"]

@@ -57,7 +57,9 @@ def test_rq_worker_runs_the_pipeline(account):
             "default", job_class="django_tasks_rq.Job", worker_class="rq.worker.SimpleWorker"
         )
         worker.work(burst=True)
-    assert Mention.objects.filter(external_id__startswith="q", processed_at__isnull=False).count() == 3
+    assert (
+        Mention.objects.filter(external_id__startswith="q", processed_at__isnull=False).count() == 3
+    )
 
 
 def test_stages_register_like_plugins(account, django_capture_on_commit_callbacks):

@@ -11,5 +11,5 @@ def now() -> datetime:
 
 def set_now(value: datetime | None) -> None:
     """Freeze the clock at `value` (None to release). For tests and replays."""
-    global _override  # noqa: PLW0603 - a module-level switch is the point
+    global _override
     _override = value

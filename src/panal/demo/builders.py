@@ -85,7 +85,9 @@ def member(
     if role != Role.ADVOCATE:
         roles.add(Role.EVERYONE)
     department = ROLE_DEPARTMENT.get(role)
-    team = Team.objects.filter(organisation=org, department=department).first() if department else None
+    team = (
+        Team.objects.filter(organisation=org, department=department).first() if department else None
+    )
     org_services.add_member(org, user, sorted(roles), team)
     return user
 

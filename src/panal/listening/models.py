@@ -137,3 +137,6 @@ class MentionVersion(models.Model):
 
     class Meta:
         ordering = ["-replaced_at"]
+
+    def __str__(self) -> str:
+        return f"{self.mention_id} until {self.replaced_at:%Y-%m-%d %H:%M}"

@@ -234,7 +234,9 @@ def _url(value: str) -> str:
     value = value.strip()
     if not value:
         return ""
-    if value.lower().startswith(("http://", "https://")) and not any(c in value for c in " \n\r\t<>\"'"):
+    if value.lower().startswith(("http://", "https://")) and not any(
+        c in value for c in " \n\r\t<>\"'"
+    ):
         return value
     return ""
 

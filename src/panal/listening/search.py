@@ -43,8 +43,8 @@ def index(mentions: Iterable[Mention]) -> None:
                 rows,
             )
         else:
-            cursor.executemany(f"DELETE FROM {TABLE} WHERE rowid = %s", [(r[0],) for r in rows])  # noqa: S608
-            cursor.executemany(f"INSERT INTO {TABLE} (rowid, body) VALUES (%s, %s)", rows)  # noqa: S608
+            cursor.executemany(f"DELETE FROM {TABLE} WHERE rowid = %s", [(r[0],) for r in rows])
+            cursor.executemany(f"INSERT INTO {TABLE} (rowid, body) VALUES (%s, %s)", rows)
 
 
 def unindex(mention_ids: Sequence[int]) -> None:
@@ -52,7 +52,7 @@ def unindex(mention_ids: Sequence[int]) -> None:
         return
     key = "mention_id" if _engine() == "postgresql" else "rowid"
     with connection.cursor() as cursor:
-        cursor.executemany(f"DELETE FROM {TABLE} WHERE {key} = %s", [(i,) for i in mention_ids])  # noqa: S608
+        cursor.executemany(f"DELETE FROM {TABLE} WHERE {key} = %s", [(i,) for i in mention_ids])
 
 
 def parse(query: str) -> list[tuple[list[str], bool]]:
@@ -85,11 +85,11 @@ def search(queryset: QuerySet[Mention], query: str) -> QuerySet[Mention]:
                 parts.append(f"{tokens[0]}:*" if prefix else tokens[0])
             else:
                 parts.append("(" + " <-> ".join(tokens) + ")")
-        sql = f"SELECT mention_id FROM {TABLE} WHERE doc @@ to_tsquery('simple', %s)"  # noqa: S608
+        sql = f"SELECT mention_id FROM {TABLE} WHERE doc @@ to_tsquery('simple', %s)"
         return queryset.filter(id__in=RawSQL(sql, [" & ".join(parts)]))
     parts = []
     for tokens, prefix in terms:
         quoted = '"' + " ".join(tokens) + '"'
         parts.append(quoted + ("*" if prefix else ""))
-    sql = f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"  # noqa: S608
+    sql = f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s"
     return queryset.filter(id__in=RawSQL(sql, [" ".join(parts)]))

@@ -99,7 +99,7 @@ def _insert_rows(account, items: list[Item], ids: list[int], now) -> None:
     cols = ", ".join(connection.ops.quote_name(c) for c in _INSERT_COLUMNS)
     marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
     sql = (
-        f"INSERT INTO {table} ({cols}) VALUES ({marks}) "  # noqa: S608 - names are ours
+        f"INSERT INTO {table} ({cols}) VALUES ({marks}) "
         "ON CONFLICT (account_id, external_id) DO NOTHING"
     )
     with connection.cursor() as cursor:
@@ -199,7 +199,8 @@ def _apply_edits(edits: list[tuple[int, Item]], now) -> None:
         changed.append(old)
     MentionVersion.objects.bulk_create(versions)
     Mention.objects.bulk_update(
-        changed, ["text", "title", "text_html", "content_hash", "edited_at", "metrics", "stages_done"]
+        changed,
+        ["text", "title", "text_html", "content_hash", "edited_at", "metrics", "stages_done"],
     )
 
 

@@ -177,7 +177,9 @@ def link_threads(mentions: list[Mention]) -> None:
                 | Q(thread_external_id__in=chunk, thread_root__isnull=True)
             )
             adopted = []
-            for o in orphans.only("id", "in_reply_to_external_id", "thread_external_id", "parent", "thread_root"):
+            for o in orphans.only(
+                "id", "in_reply_to_external_id", "thread_external_id", "parent", "thread_root"
+            ):
                 if o.parent_id is None and o.in_reply_to_external_id in ids:
                     o.parent_id = ids[o.in_reply_to_external_id].id
                 if o.thread_root_id is None:

@@ -39,7 +39,9 @@ class Brand(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="brands")
     slug = models.SlugField()
     name = models.CharField(max_length=200)
-    keywords = models.TextField(blank=True, help_text=_("Words that name this brand, one per line."))
+    keywords = models.TextField(
+        blank=True, help_text=_("Words that name this brand, one per line.")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -113,3 +115,6 @@ class UserPreference(models.Model):
     current_organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    def __str__(self) -> str:
+        return f"{self.user} preferences"

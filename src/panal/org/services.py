@@ -37,11 +37,14 @@ def current_organisation(user) -> Organisation | None:
     if not user.is_authenticated:
         return None
     pref = UserPreference.objects.filter(user=user).select_related("current_organisation").first()
-    if pref and pref.current_organisation_id:
-        if Membership.objects.filter(
+    if (
+        pref
+        and pref.current_organisation_id
+        and Membership.objects.filter(
             user=user, organisation_id=pref.current_organisation_id, is_active=True
-        ).exists():
-            return pref.current_organisation
+        ).exists()
+    ):
+        return pref.current_organisation
     orgs = organisations_for(user)
     return orgs[0] if orgs else None
 
@@ -93,9 +96,15 @@ def deactivate_member(membership: Membership) -> None:
     _sync_user_groups(membership.user)
 
 
-def create_user(username: str, password: str, *, email: str = "", first_name: str = "", last_name: str = ""):
+def create_user(
+    username: str, password: str, *, email: str = "", first_name: str = "", last_name: str = ""
+):
     return get_user_model().objects.create_user(
-        username=username, password=password, email=email, first_name=first_name, last_name=last_name
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
     )
 
 

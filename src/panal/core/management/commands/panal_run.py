@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
         worker = None
         if not options["no_worker"]:
-            worker = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+            worker = subprocess.Popen(
                 [sys.executable, "-m", "panal.cli", "worker"], env=os.environ.copy()
             )
             self.stdout.write(f"Worker started (pid {worker.pid}).")

@@ -9,7 +9,9 @@ class Command(BaseCommand):
     help = "Run the background worker (database backend by default, RQ when REDIS_URL is set)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch", action="store_true", help="Process what is queued, then exit.")
+        parser.add_argument(
+            "--batch", action="store_true", help="Process what is queued, then exit."
+        )
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
 
     def handle(self, *args, **options):
