@@ -18,6 +18,8 @@ def clean(value: str | None) -> str:
     """NFC, no control characters, single spaces, at most one blank line."""
     if not value:
         return ""
+    if value.isascii() and value.isprintable() and "  " not in value and value == value.strip():
+        return value  # fast path: nothing to clean
     value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL_RE.sub("", value)
     value = _SPACES_RE.sub(" ", value)

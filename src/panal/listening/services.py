@@ -75,7 +75,7 @@ def _adapt_json(value) -> object:
 
 def _insert_rows(account, items: list[Item], ids: list[int], now) -> None:
     adapt_dt = connection.ops.adapt_datetimefield_value
-    empty_list = _adapt_json([])
+    empty_list, empty_dict = _adapt_json([]), _adapt_json({})
     received = adapt_dt(now)
     rows = []
     for pk, it in zip(ids, items, strict=True):
@@ -91,7 +91,8 @@ def _insert_rows(account, items: list[Item], ids: list[int], now) -> None:
                 it.thread_external_id, it.in_reply_to_external_id,
                 _adapt_json(it.urls) if it.urls else empty_list,
                 _adapt_json(it.media) if it.media else empty_list,
-                it.rating, _adapt_json(it.metrics), _adapt_json(it.raw), it.reply_capability,
+                it.rating, _adapt_json(it.metrics) if it.metrics else empty_dict,
+                _adapt_json(it.raw) if it.raw else empty_dict, it.reply_capability,
                 it.content_hash, empty_list,
             )
         )  # fmt: skip
