@@ -1,5 +1,5 @@
 # Panal — `make help` lists the targets.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
@@ -13,7 +13,7 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(BIN)/panal: pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11)" || { echo "Python 3.11 or newer is needed"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -31,10 +31,10 @@ demo: $(BIN)/panal ## Install, migrate SQLite, load the demo company, serve :800
 test: $(BIN)/panal /usr/bin/chromium lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite and on PostgreSQL
 
 test-sqlite: $(BIN)/panal
-	env -u DATABASE_URL $(BIN)/pytest -n 2 -p no:randomly
+	env -u DATABASE_URL $(BIN)/pytest -n 2
 
 test-postgres: $(BIN)/panal
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -p no:randomly
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2
 
 test-browser: $(BIN)/panal /usr/bin/chromium ## Only the browser tests
 	$(BIN)/pytest tests/browser
