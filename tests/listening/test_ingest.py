@@ -134,3 +134,16 @@ def test_accent_insensitive_search(account, django_capture_on_commit_callbacks):
     assert found('"service customer"') == []
     assert found("cust*") == ["s2"]
     assert found("atencion thanks") == []
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ({"external_id": "x", "text": "a\x00b"}, "'text' contains a NUL character"),
+        ({"external_id": "x", "text": "a\ud800b"}, "'text' contains invalid Unicode"),
+        ({"external_id": "x", "text": "t", "raw": {"deep": ["\x00"]}}, "'raw' contains a NUL"),
+    ],
+)
+def test_strings_no_database_can_store_are_refused(row, reason):
+    with pytest.raises(ItemError, match=reason):
+        parse_item(row)

@@ -6,7 +6,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 
-TOKEN_PREFIX = "pnl_"
+TOKEN_PREFIX = "pnl_"  # noqa: S105 - a public marker that starts every token, not a secret
 
 
 def hash_token(raw: str) -> str:

@@ -183,6 +183,7 @@ def parse_item(data: Any) -> Item:
     """Validate one incoming object. Raises ItemError with the reason."""
     if not isinstance(data, dict):
         raise ItemError("each item must be a JSON object")
+    _refuse_unstorable(data)
     max_text = settings.PANAL_MAX_TEXT_CHARS
     author = data.get("author")
     if isinstance(author, dict):
@@ -227,6 +228,30 @@ def parse_item(data: Any) -> Item:
     item.raw = _dict(data, "raw") if "raw" in data else {}
     item.content_hash = content_hash(item.text, item.title, item.text_html)
     return item
+
+
+def _refuse_unstorable(raw) -> None:
+    """Refuse strings no database stores: NUL (PostgreSQL text and jsonb) and lone
+    surrogates (valid in JSON escapes, not in UTF-8). Checked at every depth, keys too."""
+    if not isinstance(raw, dict):
+        return
+    for key, value in raw.items():
+        stack = [key, value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, str):
+                if "\x00" in node:
+                    raise ItemError(f"'{key}' contains a NUL character")
+                if not node.isascii():
+                    try:
+                        node.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise ItemError(f"'{key}' contains invalid Unicode") from None
+            elif isinstance(node, dict):
+                stack.extend(node.keys())
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
 
 
 def _url(value: str) -> str:
