@@ -32,8 +32,12 @@ def organisation(
     brands: list[str] | tuple[str, ...] = (),
     engagement_model: str = "hub_and_spoke",
     default_language: str = "es",
+    brand_keywords: dict[str, list[str]] | None = None,
 ) -> Organisation:
-    """An organisation with its brands and one team per department (customer service is the hub)."""
+    """An organisation with its brands and one team per department (customer service is the hub).
+
+    `brand_keywords` maps a brand name to the words that name it (set on a new brand).
+    """
     org, _ = Organisation.objects.get_or_create(
         slug=slug,
         defaults={
@@ -43,8 +47,11 @@ def organisation(
         },
     )
     for brand_name in brands:
+        keywords = "\n".join((brand_keywords or {}).get(brand_name, []))
         Brand.objects.get_or_create(
-            organisation=org, slug=slugify(brand_name), defaults={"name": brand_name}
+            organisation=org,
+            slug=slugify(brand_name),
+            defaults={"name": brand_name, "keywords": keywords},
         )
     for code, label in Department.choices:
         Team.objects.get_or_create(
@@ -68,19 +75,27 @@ def member(
     first_name: str = "",
     last_name: str = "",
     extra_roles: tuple[str, ...] = (),
+    password_hash: str | None = None,
 ):
-    """A user holding `role` (and "everyone", unless an external advocate) in `org`."""
+    """A user holding `role` (and "everyone", unless an external advocate) in `org`.
+
+    `password_hash` (from `make_password`) replaces `password`: hashing once for many
+    users saves a second per user.
+    """
     username = username or role
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first()
     if user is None:
         user = user_model.objects.create_user(
             username=username,
-            password=password,
+            password=None if password_hash else password,
             email=f"{username}@{org.slug}.example",
             first_name=first_name,
             last_name=last_name,
         )
+        if password_hash:
+            user.password = password_hash
+            user.save(update_fields=["password"])
     roles = {role, *extra_roles}
     if role != Role.ADVOCATE:
         roles.add(Role.EVERYONE)

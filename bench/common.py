@@ -1,0 +1,107 @@
+"""What every benchmark records: when, on which machine, at which commit (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PANAL = Path(sys.executable).parent / "panal"
+GIT = "/usr/bin/git"
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed git arguments
+            [GIT, *args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=10
+        )
+    except OSError:
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def git_info() -> dict:
+    return {
+        "commit": _git("rev-parse", "HEAD"),
+        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def sqlite_version() -> str:
+    return sqlite3.sqlite_version
+
+
+def machine() -> dict:
+    import django
+
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "cpu": _cpu_model(),
+        "cpus": os.cpu_count(),
+        "memory_gb": _memory_gb(),
+        "sqlite": sqlite_version(),
+    }
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: a busy machine makes figures incomparable."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def header(name: str) -> dict:
+    return {
+        "benchmark": name,
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git": git_info(),
+        "machine": machine(),
+    }
+
+
+def write(path: Path, record: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def one_line(engine: str, result: dict) -> str:
+    if "skipped" in result:
+        return f"  {engine}: skipped — {result['skipped']}"
+    first, second = result["first_run"], result["second_run"]
+    verdict = "meets" if result["meets_target"] else "below"
+    return (
+        f"  {engine}: {first['mentions_per_s']:,}/s first run ({first['seconds']} s), "
+        f"{second['mentions_per_s']:,}/s re-run ({second['seconds']} s), "
+        f"{result['rows_stored']:,} rows; {verdict} the target of "
+        f"{result['target_mentions_per_s']:,}/s"
+    )

@@ -1,0 +1,37 @@
+"""Run the benchmarks (`make bench`); each writes its JSON under bench/results/.
+
+Usage: .venv/bin/python bench/run.py [NAME ...]   (default: all; names below)
+Benchmarks are never run by the test suite. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ingest_bench
+
+BENCHMARKS = {
+    "ingest": ingest_bench.main,
+}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        return 2
+    for name in names:
+        started = time.perf_counter()
+        print(f"== {name}")
+        BENCHMARKS[name]([])
+        print(f"== {name}: {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,198 @@
+"""Load the demo company, Ceibo Telecom, into the database (docs/demo.md).
+
+`load()` is what `panal demo` calls. It is idempotent: the organisation, people and
+accounts are created once, and mentions are upserted on (account, external id) through
+the one ingest service, so a second run stores nothing new. Mentions the pipeline has
+not processed yet (new ones, or those of an interrupted run) are processed right away,
+oldest first, so the inbox is complete when the command returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import Q
+from django.utils.text import slugify
+
+from panal.listening import pipeline
+from panal.listening import services as listening
+from panal.listening.models import Mention
+from panal.listening.normalise import parse_item
+from panal.org import services as org_services
+from panal.org.choices import Role
+from panal.org.models import Brand, Organisation
+
+from . import builders, content
+from . import phrases as P
+
+ORG_SLUG = "ceibo"
+ORG_NAME = "Ceibo Telecom"
+PASSWORD = "panal-demo"  # noqa: S105 - the documented demo password, printed by `panal demo`
+INGEST_BATCH = 1000
+PIPELINE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    role: str  # Role code; "" for the superuser
+    first_name: str
+    last_name: str
+
+
+# One person per role (docs/demo.md lists them); every one also holds "everyone",
+# except the external advocate.
+LOGINS: tuple[Login, ...] = (
+    Login("director", Role.DIRECTOR, "Lucía", "Paredes"),
+    Login("gerente", Role.AREA_MANAGER, "Andrés", "Molina"),
+    Login("analista", Role.ANALYST, "Camila", "Soto"),
+    Login("agente", Role.AGENT, "Diego", "Ramírez"),
+    Login("community", Role.COMMUNITY_MANAGER, "Valentina", "Ríos"),
+    Login("agencia", Role.AGENCY, "Tomás", "Herrera"),
+    Login("callcenter", Role.CRM_CALL_CENTER, "Paola", "Castro"),
+    Login("influencer", Role.ADVOCATE, "Nico", "Navarro"),
+    Login("curadora", Role.CURATOR, "Sofía", "Márquez"),
+    Login("sistemas", Role.TOOL_ADMIN, "Martín", "Cabrera"),
+    Login("empleado", Role.EVERYONE, "Julia", "Vega"),
+)
+SUPERUSER = Login("admin", "", "Admin", "Ceibo")
+
+
+@dataclass
+class LoadResult:
+    organisation: Organisation
+    accounts: int = 0
+    users: list[tuple[Login, object]] = field(default_factory=list)
+    generated: int = 0
+    created: int = 0
+    edited: int = 0
+    unchanged: int = 0
+    processed: int = 0
+    seconds: float = 0.0
+
+
+def company() -> Organisation:
+    """Ceibo Telecom: two brands with their keywords, a team per department, hub and spoke."""
+    org = builders.organisation(
+        slug=ORG_SLUG,
+        name=ORG_NAME,
+        brands=list(P.BRANDS.values()),
+        engagement_model="hub_and_spoke",
+        default_language="es",
+        brand_keywords={P.BRANDS[k]: words for k, words in P.BRAND_KEYWORDS.items()},
+    )
+    if org.timezone == "UTC":
+        Organisation.objects.filter(pk=org.pk).update(timezone="America/Mexico_City")
+        org.timezone = "America/Mexico_City"
+    return org
+
+
+def people(org: Organisation, password: str = PASSWORD) -> list[tuple[Login, object]]:
+    """One user per role, plus the superuser `admin` (a tool administrator in Ceibo)."""
+    hashed = make_password(password)  # once: a hash takes most of a second
+    users = [
+        (
+            login,
+            builders.member(
+                org,
+                login.role,
+                username=login.username,
+                password_hash=hashed,
+                first_name=login.first_name,
+                last_name=login.last_name,
+            ),
+        )
+        for login in LOGINS
+    ]
+    user_model = get_user_model()
+    admin = user_model.objects.filter(username=SUPERUSER.username).first()
+    if admin is None:
+        admin = user_model.objects.create_superuser(
+            username=SUPERUSER.username,
+            email=f"{SUPERUSER.username}@{org.slug}.example",
+            password=None,
+            first_name=SUPERUSER.first_name,
+            last_name=SUPERUSER.last_name,
+        )
+        admin.password = hashed
+        admin.save(update_fields=["password"])
+    if not admin.memberships.filter(organisation=org).exists():
+        org_services.add_member(org, admin, [Role.TOOL_ADMIN, Role.EVERYONE])
+    users.append((SUPERUSER, admin))
+    return users
+
+
+def accounts(org: Organisation) -> dict[str, object]:
+    """The channel accounts of `content.ACCOUNTS`, by slug."""
+    brands = {b.slug: b for b in Brand.objects.filter(organisation=org)}
+    out = {}
+    for spec in content.ACCOUNTS:
+        brand = brands.get(slugify(P.BRANDS[spec.brand])) if spec.brand else None
+        out[spec.slug] = builders.channel_account(
+            org, kind=spec.kind, slug=spec.slug, name=spec.name, brand=brand, handle=spec.handle
+        )
+    return out
+
+
+def mentions(
+    by_slug: dict, n: int, *, seed: int = content.DEFAULT_SEED, days: float = 30
+) -> listening.IngestResult:
+    """Store `n` generated mentions through the ingest service (not queued for the worker)."""
+    grouped: dict[str, list] = defaultdict(list)
+    for m in content.generate(n, seed=seed, days=days):
+        grouped[m.account].append(parse_item(m.data))
+    total = listening.IngestResult()
+    for slug, items in grouped.items():
+        account = by_slug[slug]
+        for start in range(0, len(items), INGEST_BATCH):
+            chunk = items[start : start + INGEST_BATCH]
+            total.add(listening.ingest_batch(account, chunk, enqueue=False))
+    return total
+
+
+def process(org: Organisation) -> int:
+    """Run the pipeline over the organisation's unprocessed (new or edited) mentions.
+
+    Oldest first means parents before their replies, so threads link in one pass.
+    """
+    pending = list(
+        Mention.objects.filter(organisation=org, deleted_at=None)
+        .filter(Q(processed_at__isnull=True) | Q(stages_done=[]))
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)
+    )
+    done = 0
+    for start in range(0, len(pending), PIPELINE_BATCH):
+        done += pipeline.run(pending[start : start + PIPELINE_BATCH])
+    return done
+
+
+def load(
+    n: int = 3000,
+    *,
+    days: float = 30,
+    seed: int = content.DEFAULT_SEED,
+    bare: bool = False,
+    password: str = PASSWORD,
+) -> LoadResult:
+    """The whole demo: company, people, accounts and (unless `bare`) `n` mentions."""
+    started = time.monotonic()
+    with transaction.atomic():
+        org = company()
+        result = LoadResult(org)
+        result.users = people(org, password)
+        by_slug = accounts(org)
+        result.accounts = len(by_slug)
+    if not bare and n > 0:
+        stored = mentions(by_slug, n, seed=seed, days=days)
+        result.generated = n
+        result.created, result.edited = stored.created, stored.edited
+        result.unchanged = stored.unchanged
+        result.processed = process(org)
+    result.seconds = time.monotonic() - started
+    return result

@@ -1,0 +1,173 @@
+"""`panal demo` and the demo generator: a complete, idempotent company; varied, stable texts."""
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from panal.channels.models import ChannelAccount
+from panal.demo import content, loader
+from panal.listening.models import Author, Mention, MentionVersion
+from panal.listening.normalise import parse_item
+from panal.org.choices import Role
+from panal.org.models import Brand, Membership, Organisation, Team
+from panal.org.roles import group_name
+
+NOW = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+
+
+def run_demo(*args: str) -> str:
+    out = StringIO()
+    call_command("demo", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    models = [
+        Organisation,
+        Brand,
+        Team,
+        Membership,
+        ChannelAccount,
+        Mention,
+        Author,
+        MentionVersion,
+    ]
+    return {m.__name__: m.objects.count() for m in [*models, get_user_model()]}
+
+
+@pytest.fixture
+def demo(db):
+    return run_demo("--mentions", "300")
+
+
+def test_every_role_has_a_login_with_its_group(demo):
+    org = Organisation.objects.get(slug=loader.ORG_SLUG)
+    by_role = {login.role: login.username for login in loader.LOGINS}
+    assert set(by_role) == set(Role.values)
+    for role, username in by_role.items():
+        user = get_user_model().objects.get(username=username)
+        membership = user.memberships.get(organisation=org)
+        assert role in membership.roles
+        assert user.groups.filter(name=group_name(role)).exists()
+        assert username in demo
+        assert Client().login(username=username, password=loader.PASSWORD)
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser
+    assert admin.memberships.filter(organisation=org).exists()
+    assert loader.PASSWORD in demo
+
+
+def test_the_company_has_two_brands_teams_and_many_channels(demo):
+    org = Organisation.objects.get(slug=loader.ORG_SLUG)
+    assert org.engagement_model == "hub_and_spoke"
+    assert sorted(org.brands.values_list("name", flat=True)) == ["Ceibo Fibra", "Ceibo Móvil"]
+    assert org.teams.filter(is_hub=True).count() == 1
+    kinds = set(ChannelAccount.objects.filter(organisation=org).values_list("kind", flat=True))
+    assert {"x", "facebook", "whatsapp", "email", "google_play", "rss", "api"} <= kinds
+
+
+def test_mentions_cover_languages_categories_channels_and_threads(demo):
+    mentions = Mention.objects.all()
+    assert mentions.count() == 300
+    assert not mentions.filter(processed_at=None).exists()  # the inbox is complete at once
+    raws = list(mentions.values_list("raw", flat=True))
+    assert {r["demo_category"] for r in raws} == set(content.CATEGORIES)
+    assert {"es", "en"} <= {r["demo_lang"] for r in raws}
+    assert {"es", "en"} <= set(mentions.values_list("lang", flat=True))
+    assert len(set(mentions.values_list("channel", flat=True))) >= 10
+    assert mentions.exclude(parent=None).exists()
+    assert mentions.exclude(thread_root=None).exists()
+    assert mentions.filter(visibility="private", kind="direct_message").exists()
+    assert mentions.filter(kind="review", rating__isnull=False).exists()
+    assert mentions.filter(kind="email").exclude(title="").exists()
+    assert mentions.exclude(brand=None).exists()
+    assert (
+        Author.objects.filter(followers__gte=100_000).exists()
+        or Author.objects.filter(followers__gte=10_000).exists()
+    )
+
+
+def test_hostile_strings_are_stored_as_text(demo):
+    assert Mention.objects.filter(text__contains="<script>alert('ceibo')</script>").exists()
+    assert Mention.objects.filter(author_display_name__contains="onerror").exists()
+    assert Mention.objects.filter(lang="ar").exists()
+    # javascript: URLs never become a mention's link.
+    assert not Mention.objects.filter(url__istartswith="javascript:").exists()
+
+
+def test_hostile_strings_show_as_text_on_the_mention_page(demo):
+    client = Client()
+    assert client.login(username="agente", password=loader.PASSWORD)
+    hostile = Mention.objects.filter(raw__demo_hostile=True)
+    assert hostile.count() >= 5
+    for mention in hostile:
+        page = client.get(reverse("mention-detail", args=[mention.id])).content.decode()
+        for raw in ("<script>alert(", "<img src=x onerror", "<iframe", 'href="javascript:'):
+            assert raw not in page, (mention.external_id, raw)
+
+
+def test_running_twice_adds_nothing(demo):
+    before = counts()
+    texts = sorted(Mention.objects.values_list("external_id", "text"))
+    again = run_demo("--mentions", "300")
+    assert counts() == before
+    assert sorted(Mention.objects.values_list("external_id", "text")) == texts
+    assert "0 new mentions" in again
+
+
+def test_bare_creates_no_mentions(db):
+    out = run_demo("--bare")
+    assert Mention.objects.count() == 0
+    assert ChannelAccount.objects.filter(slug=content.IMPORT_ACCOUNT).exists()
+    assert "director" in out
+
+
+# --- the generator (no database) -------------------------------------------------------
+
+
+def test_generator_is_deterministic():
+    first = content.mention_dicts(500, seed=7, now=NOW)
+    assert first == content.mention_dicts(500, seed=7, now=NOW)
+    assert first != content.mention_dicts(500, seed=8, now=NOW)
+    # Mention i does not depend on how many are generated, nor on the clock (but for times).
+    later = content.mention_dicts(800, seed=7, now=NOW + timedelta(days=3))
+    assert content.fingerprint(first) == content.fingerprint(later[:500])
+
+
+def test_generator_texts_are_varied_and_valid():
+    items = content.mention_dicts(3000, now=NOW)
+    texts = [d["text"] for d in items]
+    assert len(set(texts)) / len(texts) >= 0.95
+    assert len({d["external_id"] for d in items}) == len(items)
+    for d in items:
+        parse_item(d)  # every item is a valid normalised mention
+    earliest = NOW - timedelta(days=30)
+    times = [datetime.fromisoformat(d["created_at"].replace("Z", "+00:00")) for d in items]
+    assert all(earliest <= t <= NOW for t in times)
+    spanish = sum(d["raw"]["demo_lang"] == "es" for d in items)
+    assert 0.7 < spanish / len(items) < 0.9
+
+
+def test_replies_point_at_earlier_mentions_on_the_same_account():
+    generated = content.generate(1500, now=NOW)
+    seen: dict[tuple[str, str], str] = {}
+    replies = 0
+    for m in generated:
+        parent = m.data.get("in_reply_to_external_id")
+        if parent:
+            replies += 1
+            assert (m.account, parent) in seen
+            assert seen[(m.account, parent)] <= m.data["created_at"]
+        seen[(m.account, m.data["external_id"])] = m.data["created_at"]
+    assert replies > 100
+
+
+def test_days_bounds_the_timestamps():
+    items = content.mention_dicts(400, days=2, now=NOW)
+    earliest = (NOW - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert min(d["created_at"] for d in items) >= earliest
