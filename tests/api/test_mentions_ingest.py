@@ -202,11 +202,11 @@ def test_ingested_hostile_text_reads_back_exactly(api_for, account, post_batch):
 @pytest.mark.parametrize(
     ("fields", "says"),
     [
-        ({"text": "nul \x00 byte"}, "'text' contains a NUL character"),
-        ({"title": "lone \ud800 surrogate"}, "'title' contains invalid Unicode"),
-        ({"raw": {"deep": [{"x": "\x00"}]}}, "'raw' contains a NUL character"),
-        ({"metrics": {"\udfff": 1}}, "'metrics' contains invalid Unicode"),
-        ({"author": {"id": "1", "handle": "a\ud83d"}}, "'author' contains invalid Unicode"),
+        ({"text": "nul \x00 byte"}, "'text' contains a NUL character (U+0000)"),
+        ({"title": "lone \ud800 surrogate"}, "'title' contains an unpaired surrogate (not valid Unicode)"),
+        ({"raw": {"deep": [{"x": "\x00"}]}}, "'raw' contains a NUL character (U+0000)"),
+        ({"metrics": {"\udfff": 1}}, "'metrics' contains an unpaired surrogate (not valid Unicode)"),
+        ({"author": {"id": "1", "handle": "a\ud83d"}}, "'author' contains an unpaired surrogate (not valid Unicode)"),
     ],
 )
 def test_text_no_database_stores_is_refused_per_item(api_for, account, post_batch, fields, says):

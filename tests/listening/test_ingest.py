@@ -140,10 +140,43 @@ def test_accent_insensitive_search(account, django_capture_on_commit_callbacks):
     ("row", "reason"),
     [
         ({"external_id": "x", "text": "a\x00b"}, "'text' contains a NUL character"),
-        ({"external_id": "x", "text": "a\ud800b"}, "'text' contains invalid Unicode"),
+        ({"external_id": "x", "text": "a\ud800b"}, "'text' contains an unpaired surrogate"),
         ({"external_id": "x", "text": "t", "raw": {"deep": ["\x00"]}}, "'raw' contains a NUL"),
+        ({"external_id": "x", "text": "t", "metrics": {"a": float("nan")}}, "finite number"),
     ],
 )
 def test_strings_no_database_can_store_are_refused(row, reason):
     with pytest.raises(ItemError, match=reason):
         parse_item(row)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_the_same_items_agree(account):
+    """Two transactions storing the same items at once: one set of rows, the same ids."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers (IMMEDIATE transactions); the race needs PostgreSQL")
+    batch = items(*({"external_id": f"c{i}", "text": f"hola {i}"} for i in range(200)))
+    barrier = threading.Barrier(2)
+    results = []
+
+    def deliver():
+        try:
+            barrier.wait()
+            results.append(services.ingest_batch(account, batch, enqueue=False))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stored = dict(Mention.objects.values_list("external_id", "id"))
+    assert len(stored) == 200
+    assert results[0].ids == results[1].ids == stored
+    assert results[0].created + results[1].created == 200
+    assert results[0].unchanged + results[1].unchanged == 200

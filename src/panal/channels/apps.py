@@ -1,3 +1,5 @@
+"""Channel accounts and the ways mentions come in (docs/channels.md)."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,10 @@ class ChannelsConfig(AppConfig):
     name = "panal.channels"
     label = "channels"
     verbose_name = "Channels"
+
+    def ready(self) -> None:
+        # Built-in connectors register themselves on import, as a plugin's would.
+        from .base import load_plugin_connectors
+        from .webhook import connector  # noqa: F401
+
+        load_plugin_connectors()

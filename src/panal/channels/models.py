@@ -3,6 +3,7 @@
 import secrets
 
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from panal.listening.choices import Channel
@@ -45,16 +46,28 @@ class ChannelAccount(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
+    @property
+    def hook_path(self) -> str:
+        """Where this account's network pushes deliveries: /hooks/<kind>/<slug>/."""
+        return reverse("channels:hook", kwargs={"kind": self.kind, "slug": self.slug})
+
 
 class InboundDelivery(models.Model):
-    """A webhook delivery we accepted, kept to refuse replays of the same delivery id."""
+    """A webhook delivery we accepted, kept so a replay of its id stores nothing new."""
 
     account = models.ForeignKey(ChannelAccount, on_delete=models.CASCADE, related_name="+")
     delivery_id = models.CharField(max_length=255)
     received_at = models.DateTimeField()
     mention_ids = models.JSONField(default=list)
+    # The answer we gave, repeated word for word when the same delivery id comes again.
+    response = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name_plural = "inbound deliveries"
         constraints = [
             models.UniqueConstraint(fields=["account", "delivery_id"], name="delivery_unique")
         ]
+
+    def __str__(self) -> str:
+        return self.delivery_id

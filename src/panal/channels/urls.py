@@ -1,3 +1,11 @@
+"""Mounted at /hooks/: one URL per pushing channel account (docs/channels.md)."""
+
 from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+app_name = "channels"
+
+urlpatterns = [
+    path("<slug:kind>/<slug:slug>/", views.receive, name="hook"),
+]

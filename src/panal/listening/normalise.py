@@ -7,6 +7,7 @@ Pure functions, no database. Every field is a stranger's: bounded, typed, cleane
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -236,22 +237,34 @@ def _refuse_unstorable(raw) -> None:
     if not isinstance(raw, dict):
         return
     for key, value in raw.items():
+        if type(value) is float and not math.isfinite(value):
+            raise ItemError(f"'{key}' must be a finite number")
+        if type(value) is str:  # the common case, without building a stack
+            _check_string(key, key)
+            _check_string(key, value)
+            continue
         stack = [key, value]
         while stack:
             node = stack.pop()
             if isinstance(node, str):
-                if "\x00" in node:
-                    raise ItemError(f"'{key}' contains a NUL character")
-                if not node.isascii():
-                    try:
-                        node.encode("utf-8")
-                    except UnicodeEncodeError:
-                        raise ItemError(f"'{key}' contains invalid Unicode") from None
+                _check_string(key, node)
+            elif isinstance(node, float) and not math.isfinite(node):
+                raise ItemError(f"'{key}' must be a finite number")
             elif isinstance(node, dict):
                 stack.extend(node.keys())
                 stack.extend(node.values())
             elif isinstance(node, list):
                 stack.extend(node)
+
+
+def _check_string(key: str, value: str) -> None:
+    if "\x00" in value:
+        raise ItemError(f"'{key}' contains a NUL character (U+0000)")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ItemError(f"'{key}' contains an unpaired surrogate (not valid Unicode)") from None
 
 
 def _url(value: str) -> str:

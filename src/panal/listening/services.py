@@ -73,7 +73,13 @@ def _adapt_json(value) -> object:
     return connection.ops.adapt_json_value(value, None)
 
 
-def _insert_rows(account, items: list[Item], ids: list[int], now) -> None:
+def _insert_rows(account, items: list[Item], ids: list[int], now) -> set[int] | None:
+    """Insert new rows; return the ids really inserted, or None when all of them were.
+
+    SQLite serialises writers (IMMEDIATE transactions), so the lookup made before the
+    insert still holds and every row goes in. On PostgreSQL a concurrent transaction may
+    have stored the same (account, external_id) meanwhile: RETURNING tells which rows won.
+    """
     adapt_dt = connection.ops.adapt_datetimefield_value
     empty_list, empty_dict = _adapt_json([]), _adapt_json({})
     received = adapt_dt(now)
@@ -98,13 +104,36 @@ def _insert_rows(account, items: list[Item], ids: list[int], now) -> None:
         )  # fmt: skip
     table = connection.ops.quote_name(Mention._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(c) for c in _INSERT_COLUMNS)
-    marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
-    sql = (
-        f"INSERT INTO {table} ({cols}) VALUES ({marks}) "
-        "ON CONFLICT (account_id, external_id) DO NOTHING"
-    )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            return _copy_insert(cursor, table, cols, rows)
+        marks = ", ".join(["%s"] * len(_INSERT_COLUMNS))
+        cursor.executemany(
+            f"INSERT INTO {table} ({cols}) VALUES ({marks}) "
+            "ON CONFLICT (account_id, external_id) DO NOTHING",
+            rows,
+        )
+    return None
+
+
+def _copy_insert(cursor, table: str, cols: str, rows: list[tuple]) -> set[int]:
+    """PostgreSQL: COPY the batch into a temporary table, then one INSERT … SELECT.
+
+    A row-by-row executemany sends one statement per row; COPY streams the batch.
+    """
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS panal_mention_in (LIKE {table}) ON COMMIT DELETE ROWS"
+    )
+    with cursor.cursor.copy(f"COPY panal_mention_in ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM panal_mention_in "
+        "ON CONFLICT (account_id, external_id) DO NOTHING RETURNING id"
+    )
+    inserted = {row[0] for row in cursor.fetchall()}
+    cursor.execute("DELETE FROM panal_mention_in")
+    return inserted
 
 
 def ingest_batch(account, items: Iterable[Item], *, enqueue: bool = True) -> IngestResult:
@@ -146,7 +175,18 @@ def ingest_batch(account, items: Iterable[Item], *, enqueue: bool = True) -> Ing
                 to_edit.append((pk, item))
         if to_insert:
             ids = new_ids(len(to_insert))
-            _insert_rows(account, to_insert, ids, now)
+            inserted = _insert_rows(account, to_insert, ids, now)
+            if inserted is not None and len(inserted) < len(ids):
+                # Lost a race with a concurrent delivery of the same items: theirs stand.
+                lost = [i for pk, i in zip(ids, to_insert, strict=True) if pk not in inserted]
+                for ext, (pk, _digest, _deleted) in _existing(
+                    account.id, [i.external_id for i in lost]
+                ).items():
+                    result.ids[ext] = pk
+                result.unchanged += len(lost)
+                pairs = [(pk, i) for pk, i in zip(ids, to_insert, strict=True) if pk in inserted]
+                to_insert = [i for _, i in pairs]
+                ids = [pk for pk, _ in pairs]
             for pk, item in zip(ids, to_insert, strict=True):
                 result.ids[item.external_id] = pk
                 if item.event == "deleted":

@@ -58,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             ]
             for action in ("view", "add", "change", "delete")
         ),
+        "channels.view_inbounddelivery",
     ],
     # Any employee: read access to listening results and the regular reports.
     Role.EVERYONE: list(READ),

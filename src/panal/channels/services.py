@@ -1,0 +1,191 @@
+"""State changes of channel accounts: webhook deliveries, secret rotation, file imports.
+
+See docs/channels.md. The view, the admin and the `ingest` command call these; every
+mention is stored through `listening.services`, the one ingest service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from panal.core import clock
+from panal.listening import services as listening
+from panal.listening.normalise import Item, ItemError
+
+from .models import ChannelAccount, InboundDelivery, new_webhook_secret
+
+
+class AccountNotFound(LookupError):
+    """No active channel account answers to this slug (and kind)."""
+
+
+def hook_account(kind: str, slug: str) -> ChannelAccount:
+    """The active account behind /hooks/<kind>/<slug>/; the kind must be the account's own."""
+    account = ChannelAccount.objects.filter(kind=kind, slug=slug, is_active=True).first()
+    if account is None:
+        raise AccountNotFound(slug)
+    return account
+
+
+def import_account(slug: str) -> ChannelAccount:
+    """The active account a file import goes to, of any kind."""
+    account = ChannelAccount.objects.filter(slug=slug).first()
+    if account is None:
+        raise AccountNotFound(f"no channel account with slug {slug!r}")
+    if not account.is_active:
+        raise AccountNotFound(f"channel account {slug!r} is inactive")
+    return account
+
+
+# --- webhook deliveries -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    status: int  # 202 when something changed, 200 when nothing did (or a replay)
+    body: dict
+    replayed: bool = False
+
+
+def receive_delivery(
+    account: ChannelAccount, delivery_id: str, items: list[Item]
+) -> DeliveryOutcome:
+    """Store one verified delivery's items, once per delivery id.
+
+    A delivery id seen before stores nothing and answers what it answered the first
+    time. A new delivery id carrying known items answers 200 with their existing ids.
+    """
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            previous = InboundDelivery.objects.filter(
+                account=account, delivery_id=delivery_id
+            ).first()
+            if previous is None:
+                result = listening.ingest(account, items)
+                body = {
+                    **result.as_dict(),
+                    # Strings: the ids are 63-bit and JavaScript numbers are not.
+                    "ids": {ext: str(pk) for ext, pk in result.ids.items()},
+                }
+                InboundDelivery.objects.create(
+                    account=account,
+                    delivery_id=delivery_id,
+                    received_at=now,
+                    mention_ids=list(result.ids.values()),
+                    response=body,
+                )
+                changed = result.created + result.edited + result.deleted
+                outcome = DeliveryOutcome(202 if changed else 200, body)
+            else:
+                outcome = DeliveryOutcome(200, previous.response, replayed=True)
+            ChannelAccount.objects.filter(pk=account.pk).update(last_event_at=now)
+    except IntegrityError:
+        # The same delivery arrived twice at once and the other copy committed first.
+        previous = InboundDelivery.objects.filter(account=account, delivery_id=delivery_id).first()
+        if previous is None:
+            raise
+        return DeliveryOutcome(200, previous.response, replayed=True)
+    return outcome
+
+
+# --- signing secrets ----------------------------------------------------------------
+
+
+@transaction.atomic
+def rotate_secret(account: ChannelAccount) -> str:
+    """Put a new signing secret first and keep only the previous one beside it.
+
+    Both verify until `forget_previous_secrets`, so the sender can switch at leisure.
+    Returns the new secret (shown once to the administrator).
+    """
+    locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+    current = [s for s in (locked.secrets or []) if isinstance(s, str)]
+    secret = new_webhook_secret()
+    locked.secrets = [secret, *current[:1]]
+    locked.save(update_fields=["secrets"])
+    account.secrets = locked.secrets
+    return secret
+
+
+@transaction.atomic
+def forget_previous_secrets(account: ChannelAccount) -> int:
+    """Keep only the newest secret (the sender has switched). Returns how many were dropped."""
+    locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
+    current = list(locked.secrets or [])
+    locked.secrets = current[:1]
+    locked.save(update_fields=["secrets"])
+    account.secrets = locked.secrets
+    return len(current) - len(locked.secrets)
+
+
+# --- file imports -------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    edited: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    bad_lines: int = 0
+
+    def add(self, other: ImportReport) -> None:
+        self.created += other.created
+        self.edited += other.edited
+        self.deleted += other.deleted
+        self.unchanged += other.unchanged
+        self.bad_lines += other.bad_lines
+
+
+def import_records(
+    account: ChannelAccount,
+    records: Iterable[tuple[int, Item | ItemError]],
+    *,
+    batch_size: int,
+    on_bad_line: Callable[[int, str], None],
+    on_batch: Callable[[ImportReport], None] | None = None,
+) -> ImportReport:
+    """Ingest `(line number, item or error)` records in batches; report bad lines.
+
+    Each batch is one transaction of the ingest service, so an interrupted import
+    keeps what it stored and a rerun adds only what is missing.
+    """
+    report = ImportReport()
+    batch: list[Item] = []
+
+    def flush() -> None:
+        result = listening.ingest_batch(account, batch)
+        report.created += result.created
+        report.edited += result.edited
+        report.deleted += result.deleted
+        report.unchanged += result.unchanged
+        batch.clear()
+        if on_batch is not None:
+            on_batch(report)
+
+    iterator = iter(records)
+    while True:
+        try:
+            line, record = next(iterator)
+        except StopIteration:
+            break
+        except Exception:
+            if batch:
+                flush()  # keep what was read before the reader failed
+            raise
+        if isinstance(record, ItemError):
+            report.bad_lines += 1
+            on_bad_line(line, str(record))
+            continue
+        batch.append(record)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    if report.created or report.edited or report.deleted:
+        ChannelAccount.objects.filter(pk=account.pk).update(last_event_at=clock.now())
+    return report
