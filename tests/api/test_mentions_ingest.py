@@ -199,14 +199,17 @@ def test_ingested_hostile_text_reads_back_exactly(api_for, account, post_batch):
     assert b"<script>" in response.content  # JSON, not HTML: nothing is escaped
 
 
+SURROGATE = "contains an unpaired surrogate (not valid Unicode)"
+
+
 @pytest.mark.parametrize(
     ("fields", "says"),
     [
         ({"text": "nul \x00 byte"}, "'text' contains a NUL character (U+0000)"),
-        ({"title": "lone \ud800 surrogate"}, "'title' contains an unpaired surrogate (not valid Unicode)"),
+        ({"title": "lone \ud800 surrogate"}, f"'title' {SURROGATE}"),
         ({"raw": {"deep": [{"x": "\x00"}]}}, "'raw' contains a NUL character (U+0000)"),
-        ({"metrics": {"\udfff": 1}}, "'metrics' contains an unpaired surrogate (not valid Unicode)"),
-        ({"author": {"id": "1", "handle": "a\ud83d"}}, "'author' contains an unpaired surrogate (not valid Unicode)"),
+        ({"metrics": {"\udfff": 1}}, f"'metrics' {SURROGATE}"),
+        ({"author": {"id": "1", "handle": "a\ud83d"}}, f"'author' {SURROGATE}"),
     ],
 )
 def test_text_no_database_stores_is_refused_per_item(api_for, account, post_batch, fields, says):

@@ -7,8 +7,8 @@ Pure functions, no database. Every field is a stranger's: bounded, typed, cleane
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
