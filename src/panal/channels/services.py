@@ -126,19 +126,14 @@ def forget_previous_secrets(account: ChannelAccount) -> int:
 
 
 @dataclass
-class ImportReport:
-    created: int = 0
-    edited: int = 0
-    deleted: int = 0
-    unchanged: int = 0
+class ImportReport(listening.IngestResult):
+    """The counts of a file import; ids are not kept, since files can be large."""
+
     bad_lines: int = 0
 
-    def add(self, other: ImportReport) -> None:
-        self.created += other.created
-        self.edited += other.edited
-        self.deleted += other.deleted
-        self.unchanged += other.unchanged
-        self.bad_lines += other.bad_lines
+    def add(self, other: listening.IngestResult, *, keep_ids: bool = False) -> None:
+        super().add(other, keep_ids=keep_ids)
+        self.bad_lines += getattr(other, "bad_lines", 0)
 
 
 def import_records(
@@ -158,11 +153,7 @@ def import_records(
     batch: list[Item] = []
 
     def flush() -> None:
-        result = listening.ingest_batch(account, batch)
-        report.created += result.created
-        report.edited += result.edited
-        report.deleted += result.deleted
-        report.unchanged += result.unchanged
+        report.add(listening.ingest_batch(account, batch))
         batch.clear()
         if on_batch is not None:
             on_batch(report)

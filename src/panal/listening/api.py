@@ -19,7 +19,7 @@ from panal.org.services import organisation_ids_for
 
 from . import search, services
 from .models import Mention
-from .normalise import Item, ItemError, parse_item
+from .normalise import parse_items
 from .schemas import (
     MAX_INGEST_ITEMS,
     ErrorOut,
@@ -94,7 +94,7 @@ def ingest_mentions(request, payload: IngestIn):
         raise HttpError(413, f"At most {MAX_INGEST_ITEMS} mentions per request; split the batch.")
     account = _account_for(user, payload.account)
     raw_items = payload.mentions
-    items, errors = _parse_all(raw_items)
+    items, errors = parse_items(raw_items)
     if errors:
         detail = f"{len(errors)} of {len(raw_items)} mentions are invalid; nothing was stored."
         return Status(422, {"detail": detail, "errors": errors})
@@ -140,14 +140,3 @@ def _account_for(user, slug: str) -> ChannelAccount:
     if not account.is_active:
         raise HttpError(409, f"The channel account {slug!r} is paused.")
     return account
-
-
-def _parse_all(raw_items: list) -> tuple[list[Item], list[dict]]:
-    items: list[Item] = []
-    errors: list[dict] = []
-    for index, raw in enumerate(raw_items):
-        try:
-            items.append(parse_item(raw))
-        except ItemError as exc:
-            errors.append({"index": index, "error": str(exc)})
-    return items, errors

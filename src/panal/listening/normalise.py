@@ -173,6 +173,20 @@ def _choice(data: dict, key: str, allowed: set[str], default: str) -> str:
     return value
 
 
+def parse_items(objects: list, max_errors: int | None = None) -> tuple[list[Item], list[dict]]:
+    """Validate a batch: the items, and `{"index", "error"}` for each bad one."""
+    items: list[Item] = []
+    errors: list[dict] = []
+    for index, data in enumerate(objects):
+        try:
+            items.append(parse_item(data))
+        except ItemError as exc:
+            errors.append({"index": index, "error": str(exc)})
+            if max_errors is not None and len(errors) >= max_errors:
+                break
+    return items, errors
+
+
 def content_hash(text: str, title: str, text_html: str) -> str:
     digest = hashlib.sha256()
     for part in (title, "\x1f", text, "\x1f", text_html):

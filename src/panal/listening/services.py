@@ -37,12 +37,13 @@ class IngestResult:
     # external_id → stored mention id, for every item of the batch.
     ids: dict[str, int] = field(default_factory=dict)
 
-    def add(self, other: IngestResult) -> None:
+    def add(self, other: IngestResult, *, keep_ids: bool = True) -> None:
         self.created += other.created
         self.edited += other.edited
         self.deleted += other.deleted
         self.unchanged += other.unchanged
-        self.ids.update(other.ids)
+        if keep_ids:
+            self.ids.update(other.ids)
 
     def as_dict(self) -> dict:
         return {

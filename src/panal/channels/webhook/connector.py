@@ -10,7 +10,7 @@ from django.conf import settings
 from panal.channels.base import BadItems, BadPayload, register_push
 from panal.channels.incoming import JSON_DECODER
 from panal.listening.choices import Channel
-from panal.listening.normalise import Item, ItemError, parse_item
+from panal.listening.normalise import Item, parse_items
 
 from . import signature
 
@@ -62,15 +62,7 @@ class WebhookConnector:
             objects, batch = [data], False
         else:
             raise BadPayload('body must be a JSON object: one mention, or {"mentions": [...]}')
-        items: list[Item] = []
-        errors: list[dict] = []
-        for index, obj in enumerate(objects):
-            try:
-                items.append(parse_item(obj))
-            except ItemError as exc:
-                errors.append({"index": index, "error": str(exc)})
-                if len(errors) >= MAX_REPORTED_ERRORS:
-                    break
+        items, errors = parse_items(objects, MAX_REPORTED_ERRORS)
         if errors:
             first = errors[0]
             where = f"mentions[{first['index']}]: " if batch else ""
