@@ -10,8 +10,8 @@ oldest first, so the inbox is complete when the command returns.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -142,16 +142,22 @@ def accounts(org: Organisation) -> dict[str, object]:
 def mentions(
     by_slug: dict, n: int, *, seed: int = content.DEFAULT_SEED, days: float = 30
 ) -> listening.IngestResult:
-    """Store `n` generated mentions through the ingest service (not queued for the worker)."""
-    grouped: dict[str, list] = defaultdict(list)
-    for m in content.generate(n, seed=seed, days=days):
-        grouped[m.account].append(parse_item(m.data))
+    """Store `n` generated mentions through the ingest service (not queued for the worker).
+
+    They go in oldest first, as they would have arrived, so the inbox (newest arrival on
+    top) reads like a live month: consecutive mentions of one account share a batch.
+    """
+    items = [(m.account, parse_item(m.data)) for m in content.generate(n, seed=seed, days=days)]
+    items.sort(key=lambda pair: pair[1].created_at)
     total = listening.IngestResult()
-    for slug, items in grouped.items():
-        account = by_slug[slug]
-        for start in range(0, len(items), INGEST_BATCH):
-            chunk = items[start : start + INGEST_BATCH]
-            total.add(listening.ingest_batch(account, chunk, enqueue=False))
+    for slug, run in groupby(items, key=lambda pair: pair[0]):
+        chunk = [item for _, item in run]
+        for start in range(0, len(chunk), INGEST_BATCH):
+            total.add(
+                listening.ingest_batch(
+                    by_slug[slug], chunk[start : start + INGEST_BATCH], enqueue=False
+                )
+            )
     return total
 
 
