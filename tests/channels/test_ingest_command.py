@@ -116,7 +116,7 @@ def test_missing_column_stops_before_anything_is_imported(tmp_path, account):
     good = tmp_path / "a.jsonl"
     good.write_bytes(jsonl({"external_id": "a", "text": "uno"}))
     bad = tmp_path / "b.csv"
-    bad.write_text("external_id,body\n1,hola\n")
+    bad.write_text("external_id,cuerpo\n1,hola\n")
     _, err, code = ingest(good, bad, no_progress=True)
     assert code == 2
     assert "missing required column 'text'" in err
@@ -126,7 +126,9 @@ def test_missing_column_stops_before_anything_is_imported(tmp_path, account):
 def test_unknown_account_is_named(tmp_path, account):
     path = tmp_path / "a.jsonl"
     path.write_bytes(jsonl({"external_id": "a", "text": "uno"}))
-    with pytest.raises(CommandError, match="no channel account with slug 'nadie'") as excinfo:
+    with pytest.raises(
+        CommandError, match=r"no channel account with slug 'nadie'.*acme-hooks"
+    ) as excinfo:
         call_command("ingest", str(path), account="nadie", no_progress=True, stdout=io.StringIO())
     assert excinfo.value.returncode == 2
     assert not Mention.objects.exists()
@@ -229,3 +231,30 @@ def test_damaged_gzip_keeps_what_came_before(tmp_path, account):
     read = int(re.search(r"cannot read the file after line (\d+)", err).group(1))
     assert 0 < read < 3000
     assert Mention.objects.count() == read  # the unfinished batch was stored too
+
+
+def test_export_column_names_of_other_tools_are_understood(tmp_path, org, account):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "tweet_id,full_text,screen_name,date,language,link,followers_count\n"
+        "77,Sin señal en Lima,@ana,2026-11-01T10:00:00Z,es,https://x.example/77,12\n",
+        encoding="utf-8",
+    )
+    call_command("ingest", str(path), "--account", account.slug, "--no-progress")
+    mention = Mention.objects.get(external_id="77")
+    assert (mention.text, mention.author_handle, mention.lang) == (
+        "Sin señal en Lima",
+        "@ana",
+        "es",
+    )
+    assert mention.url == "https://x.example/77" and mention.author_followers == 12
+
+
+def test_without_account_the_single_file_account_is_used(tmp_path, org, account):
+    path = tmp_path / "h.jsonl"
+    path.write_text('{"external_id": "h1", "text": "hola"}\n', encoding="utf-8")
+    with pytest.raises(CommandError, match=r"say which channel account.*acme-hooks"):
+        call_command("ingest", str(path), "--no-progress")
+    history = builders.channel_account(org, kind="file", slug="acme-history", name="History")
+    call_command("ingest", str(path), "--no-progress")
+    assert Mention.objects.get(external_id="h1").account == history

@@ -37,7 +37,22 @@ EXTENSIONS = {
     ".jsonlines": "jsonl",
 }
 REQUIRED_COLUMNS = ("external_id", "text")
-COLUMN_ALIASES = {"id": "external_id", "author": "author_handle"}
+# Column names other tools export, mapped to ours (the full list is in docs/channels.md).
+COLUMN_ALIASES = {
+    **dict.fromkeys(["id", "post_id", "tweet_id", "message_id", "item_id"], "external_id"),
+    **dict.fromkeys(["content", "body", "message", "full_text", "mention"], "text"),
+    **dict.fromkeys(["subject", "headline"], "title"),
+    **dict.fromkeys(["language", "lang_code"], "lang"),
+    **dict.fromkeys(["date", "timestamp", "time", "created", "published_at"], "created_at"),
+    **dict.fromkeys(["link", "permalink", "post_url"], "url"),
+    **dict.fromkeys(["author", "user", "username", "screen_name"], "author_handle"),
+    **dict.fromkeys(["author_name", "user_name", "display_name"], "author_display_name"),
+    **dict.fromkeys(["author_id", "user_id"], "author_external_id"),
+    **dict.fromkeys(["followers", "followers_count"], "author_followers"),
+    **dict.fromkeys(["parent_id", "in_reply_to", "in_reply_to_id"], "in_reply_to_external_id"),
+    **dict.fromkeys(["thread_id", "conversation_id"], "thread_external_id"),
+    **dict.fromkeys(["stars", "star_rating"], "rating"),
+}
 COLUMNS = tuple(f.name for f in dataclasses.fields(Item) if f.name != "content_hash")
 _READ_ERRORS = (OSError, EOFError, zlib.error)  # a damaged or truncated .gz
 _SKIP_CHUNK = 1 << 20

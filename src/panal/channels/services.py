@@ -30,14 +30,32 @@ def hook_account(kind: str, slug: str) -> ChannelAccount:
     return account
 
 
-def import_account(slug: str) -> ChannelAccount:
-    """The active account a file import goes to, of any kind."""
+def import_account(slug: str | None) -> ChannelAccount:
+    """The active account a file import goes to, of any kind.
+
+    Without a slug, the one active account of kind "file" (the usual home of history
+    imports); when there is none or more than one, the error lists the choices.
+    """
+    if slug is None:
+        candidates = list(ChannelAccount.objects.filter(kind="file", is_active=True)[:2])
+        if len(candidates) == 1:
+            return candidates[0]
+        raise AccountNotFound(f"say which channel account with --account SLUG; {_known()}")
     account = ChannelAccount.objects.filter(slug=slug).first()
     if account is None:
-        raise AccountNotFound(f"no channel account with slug {slug!r}")
+        raise AccountNotFound(f"no channel account with slug {slug!r}; {_known()}")
     if not account.is_active:
         raise AccountNotFound(f"channel account {slug!r} is inactive")
     return account
+
+
+def _known() -> str:
+    slugs = list(
+        ChannelAccount.objects.filter(is_active=True)
+        .order_by("slug")
+        .values_list("slug", flat=True)[:30]
+    )
+    return f"active accounts: {', '.join(slugs)}" if slugs else "there are no channel accounts yet"
 
 
 # --- webhook deliveries -----------------------------------------------------------

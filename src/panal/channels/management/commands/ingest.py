@@ -43,7 +43,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", metavar="FILE", help="CSV or JSONL, maybe .gz")
-        parser.add_argument("--account", required=True, metavar="SLUG", help="channel account")
+        parser.add_argument(
+            "--account",
+            metavar="SLUG",
+            help="channel account (default: the one account of kind 'file', if there is one)",
+        )
         parser.add_argument(
             "--format", choices=files.FORMATS, help="instead of guessing from the extension"
         )
