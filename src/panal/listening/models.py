@@ -42,13 +42,18 @@ class Mention(models.Model):
     """
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
-    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes on these two: the composite indexes below lead with them,
+    # and every extra index slows the batch insert down.
+    organisation = models.ForeignKey(
+        "org.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     account = models.ForeignKey(
-        "channels.ChannelAccount", on_delete=models.PROTECT, related_name="mentions"
+        "channels.ChannelAccount", on_delete=models.PROTECT, related_name="mentions", db_index=False
     )
     brand = models.ForeignKey(
-        "org.Brand", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        "org.Brand", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     channel = models.CharField(max_length=20, choices=Channel.choices)
     external_id = models.CharField(max_length=512)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.POST)
@@ -60,15 +65,16 @@ class Mention(models.Model):
     title = models.CharField(max_length=1000, blank=True)
     lang = models.CharField(max_length=8, blank=True)
     lang_source = models.CharField(max_length=10, blank=True)
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
     received_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     url = models.CharField(max_length=2000, blank=True)
     # Author as delivered; the "authors" pipeline stage links `author`.
     author = models.ForeignKey(
-        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions"
-    )
+        Author, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions",
+        db_index=False,
+    )  # fmt: skip
     author_external_id = models.CharField(max_length=255, blank=True)
     author_handle = models.CharField(max_length=255, blank=True)
     author_display_name = models.CharField(max_length=255, blank=True)
@@ -79,11 +85,13 @@ class Mention(models.Model):
     thread_external_id = models.CharField(max_length=512, blank=True)
     in_reply_to_external_id = models.CharField(max_length=512, blank=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
-    )
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies",
+        db_index=False,
+    )  # fmt: skip
     thread_root = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )  # fmt: skip
     urls = models.JSONField(default=list, blank=True)
     media = models.JSONField(default=list, blank=True)
     rating = models.SmallIntegerField(null=True, blank=True)
@@ -107,7 +115,29 @@ class Mention(models.Model):
         indexes = [
             models.Index(fields=["organisation", "-created_at"], name="mention_org_created"),
             models.Index(fields=["organisation", "-id"], name="mention_org_id"),
-            models.Index(fields=["account", "in_reply_to_external_id"], name="mention_parent_ext"),
+            # These four links are empty when a mention is inserted (the pipeline sets
+            # them), so partial indexes cost the batch insert nothing.
+            *(
+                models.Index(
+                    fields=[name],
+                    condition=models.Q(**{f"{name}__isnull": False}),
+                    name=f"mention_{name}",
+                )
+                for name in ("brand", "author", "parent", "thread_root")
+            ),
+            # Partial (only replies / thread members) and not led by the account: an index
+            # led by the account would tempt PostgreSQL's planner, misled by the stale
+            # statistics of a table an import is filling, away from the unique index.
+            models.Index(
+                fields=["in_reply_to_external_id", "account"],
+                condition=~models.Q(in_reply_to_external_id=""),
+                name="mention_reply_to",
+            ),
+            models.Index(
+                fields=["thread_external_id", "account"],
+                condition=~models.Q(thread_external_id=""),
+                name="mention_thread_ext",
+            ),
         ]
         permissions = [
             ("ingest_mention", "Can import mentions (file, API)"),
