@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from django.conf import settings
 
 from panal.core import clock
@@ -251,11 +252,12 @@ def _refuse_unstorable(raw) -> None:
     depth, keys too. One C-speed serialisation clears the common case; only a suspect
     item is walked to name the field."""
     try:
-        dumped = json.dumps(raw, ensure_ascii=False, allow_nan=False)
-        if "\\u0000" not in dumped:
-            dumped.encode("utf-8")
+        # orjson refuses surrogates itself; it writes NaN as null, so a null sends the
+        # item to the slow walk too.
+        dumped = orjson.dumps(raw)
+        if b"\\u0000" not in dumped and b"null" not in dumped:
             return
-    except (ValueError, TypeError, UnicodeEncodeError):
+    except (TypeError, orjson.JSONEncodeError):
         pass
     for key, value in raw.items():
         stack = [key, value]

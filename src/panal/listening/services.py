@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import orjson
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
@@ -94,7 +94,7 @@ def _refresh_statistics_if_stale() -> None:
 
 def _adapt_json(value) -> str:
     """JSON text: what SQLite stores, and what PostgreSQL's COPY parses into jsonb."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(value).decode()
 
 
 def _insert_rows(account, items: list[Item], ids: list[int], now) -> set[int] | None:
