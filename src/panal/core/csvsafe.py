@@ -8,8 +8,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 
 
 def neutralise(value: Any) -> Any:
-    """Prefix a quote to strings a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """Prefix a quote to strings a spreadsheet would run as a formula (spaces before the
+    `=` do not stop a spreadsheet, so they do not stop this either)."""
+    if isinstance(value, str) and value.lstrip(" \u00a0").startswith(_FORMULA_START):
         return "'" + value
     return value
 

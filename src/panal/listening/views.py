@@ -1,13 +1,16 @@
-"""The inbox pages: the live list of mentions, its HTMX fragments and one mention's detail.
+"""The inbox pages: the live list of mentions, its HTMX fragments, one mention's detail,
+and the reports overview with its CSV export.
 
 Thin adapters: each view resolves the user, asks services for what the user may see
-(403 without `listening.view_mention`, 404 for a mention of another organisation)
-and renders a read model from queries.py. See docs/inbox.md.
+(403 without `listening.view_mention`, 404 for a mention of another organisation; 403
+without `org.view_reports` for the reports) and renders a read model from queries.py
+or reports.py. See docs/inbox.md.
 """
 
 from __future__ import annotations
 
 from functools import wraps
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,7 +21,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
-from . import queries, services
+from panal.core.csvsafe import write_rows
+from panal.org.services import current_organisation
+
+from . import queries, reports, services
+
+if TYPE_CHECKING:
+    from panal.org.models import Organisation
 
 
 def login_required(view):
@@ -124,3 +133,38 @@ def mention_detail(request: HttpRequest, mention_id: int) -> HttpResponse:
         "back_url": f"{reverse('inbox')}?{filters.query()}" if filters.active else reverse("inbox"),
     }
     return render(request, "listening/mention_detail.html", context)
+
+
+def _report(request: HttpRequest) -> tuple[reports.Overview, Organisation | None]:
+    """The figures of the user's current organisation, after checking the permission."""
+    services.require_perm(request.user, "org.view_reports")
+    organisation = current_organisation(request.user)
+    mentions = reports.organisation_mentions(organisation.id if organisation else None)
+    return reports.overview(mentions, reports.Period.from_params(request.GET)), organisation
+
+
+@require_GET
+@login_required
+def reports_page(request: HttpRequest) -> HttpResponse:
+    report, organisation = _report(request)
+    context = {
+        "section": "reports",
+        "report": report,
+        "organisation": organisation,
+        "periods": reports.PERIODS,
+        "export_url": f"{reverse('reports-export')}?{urlencode({'days': report.period.days})}",
+    }
+    return render(request, "listening/reports.html", context)
+
+
+@require_GET
+@login_required
+def reports_export(request: HttpRequest) -> HttpResponse:
+    """The same figures as CSV; every cell goes through the formula-safe writer."""
+    report, organisation = _report(request)
+    slug = organisation.slug if organisation else "none"
+    name = f"panal-{slug}-{report.period.first_day}-{report.period.last_day}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    write_rows(response, ["section", "key", "label", "mentions"], reports.csv_rows(report))
+    return response
