@@ -13,9 +13,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import ingest_bench
+import language_bench
+import understanding_bench
 
 BENCHMARKS = {
     "ingest": ingest_bench.main,
+    "language": language_bench.main,
+    "understanding": understanding_bench.main,
 }
 
 

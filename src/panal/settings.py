@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "panal.org",
     "panal.listening",
     "panal.channels",
+    "panal.understanding",
     "panal.api",
     "panal.demo",
 ]

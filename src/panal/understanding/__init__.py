@@ -1,0 +1,1 @@
+"""Understanding: language, classifiers and their models (docs/understanding.md)."""

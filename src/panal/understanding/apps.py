@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class UnderstandingConfig(AppConfig):
+    name = "panal.understanding"
+    label = "understanding"
+    verbose_name = "Understanding"
+
+    def ready(self) -> None:
+        from . import stages  # noqa: F401 - registers the understanding pipeline stages

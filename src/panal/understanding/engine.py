@@ -1,0 +1,660 @@
+"""The classifier engine: one fast, explainable text classifier (docs/understanding.md).
+
+A model reads a text as the words and word pairs of its folded form (lower case, no
+accents) plus the character n-grams inside each word, weighted by sublinear tf times idf and
+L2-normalised per block, and scores every label with a multinomial logistic regression.
+That is a sparse dot product per label: tens of thousands of texts a second on one core,
+and each score splits exactly into the weights of the words that made it (`explain`).
+
+An optional out-of-scope label (`oos_label`) is answered when the best label's
+probability is below a threshold tuned on a development set. `top_k` answers several
+labels with their probabilities, the shape multi-label tasks (intents) will use.
+
+A model directory holds `model.json` (the card: task, labels, training data, scores,
+threshold, parameters, the checksum of the weights) and `weights.npz` (numpy arrays,
+no pickle: loading a model cannot run code). Anything missing, altered or inconsistent
+raises `ModelError` naming the path and the reason, never a model that answers wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from panal.core.text import fold
+
+from .corpus import Example
+
+FORMAT = "panal-classifier"
+FORMAT_VERSION = 1
+CARD = "model.json"
+WEIGHTS = "weights.npz"
+BUILTIN_PREFIX = "builtin:"
+BUILTIN_DIR = Path(__file__).resolve().parent / "models"
+# Longer texts are judged on their beginning: a 50 KB e-mail costs what 8 KB costs.
+MAX_CHARS = 8000
+# Words whose character n-grams are remembered; past this the memory starts again.
+CACHE_WORDS = 200_000
+
+_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+_BUILTIN_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+Progress = Callable[[str], None]
+
+
+class ModelError(Exception):
+    """A model directory that cannot be used: missing, unreadable, altered or inconsistent."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class TrainingError(ValueError):
+    """Training data that cannot make a model (too few labels, no examples)."""
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    """How a model is made; recorded in its card. The defaults were chosen on the public
+    intent sets (docs/understanding.md, "Choosing the defaults")."""
+
+    word_ngrams: int = 2  # words and word pairs
+    char_min: int = 2  # character n-grams inside each word, padded with a space each side
+    char_max: int = 5
+    min_df: int = 2  # a feature must occur in this many training texts
+    char_weight: float = 1.0  # weight of the character block against the word block
+    c: float = 30.0  # inverse regularisation strength of the logistic regression
+    max_iter: int = 300
+    seed: int = 13
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> EngineParams:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+class Prediction(NamedTuple):
+    label: str
+    confidence: float  # probability of `label`; for the out-of-scope label, 1 - best probability
+
+
+# --- features ---------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    text = text[:MAX_CHARS]
+    return text.lower() if text.isascii() else fold(text)
+
+
+class Featuriser:
+    """Text → sparse row of tf-idf weights: a word block and a character block."""
+
+    def __init__(self, params: EngineParams) -> None:
+        self.params = params
+        self.word_vocab: dict[str, int] = {}
+        self.char_vocab: dict[str, int] = {}
+        self.idf = np.zeros(0, dtype=np.float32)
+        self._cache: dict[str, list[int]] = {}
+
+    @property
+    def n_words(self) -> int:
+        return len(self.word_vocab)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.word_vocab) + len(self.char_vocab)
+
+    def tokens(self, text: str) -> list[str]:
+        return _TOKEN_RE.findall(_fold(text))
+
+    def _word_features(self, tokens: list[str]) -> list[str]:
+        feats = list(tokens)
+        for n in range(2, self.params.word_ngrams + 1):
+            feats += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+        return feats
+
+    def _char_features(self, token: str) -> list[str]:
+        padded = f" {token} "
+        feats: list[str] = []
+        for n in range(self.params.char_min, self.params.char_max + 1):
+            feats += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+        return feats
+
+    def fit(self, texts: Sequence[str]) -> Featuriser:
+        word_df: dict[str, int] = {}
+        char_df: dict[str, int] = {}
+        for text in texts:
+            tokens = self.tokens(text)
+            for f in set(self._word_features(tokens)):
+                word_df[f] = word_df.get(f, 0) + 1
+            grams: set[str] = set()
+            for token in set(tokens):
+                grams.update(self._char_features(token))
+            for f in grams:
+                char_df[f] = char_df.get(f, 0) + 1
+        min_df = self.params.min_df
+        words = sorted(f for f, n in word_df.items() if n >= min_df)
+        chars = sorted(f for f, n in char_df.items() if n >= min_df)
+        df = np.array([word_df[f] for f in words] + [char_df[f] for f in chars], dtype=np.float64)
+        self.set_vocabulary(words, chars, np.log((1 + len(texts)) / (1 + df)) + 1)
+        return self
+
+    def set_vocabulary(self, words: list[str], chars: list[str], idf: np.ndarray) -> None:
+        self.word_vocab = {f: i for i, f in enumerate(words)}
+        self.char_vocab = {f: i + len(words) for i, f in enumerate(chars)}
+        self.idf = np.asarray(idf, dtype=np.float32)
+        self._cache = {}
+
+    def vocabulary(self) -> tuple[list[str], list[str]]:
+        return list(self.word_vocab), list(self.char_vocab)
+
+    def _char_ids(self, token: str) -> list[int]:
+        ids = self._cache.get(token)
+        if ids is None:
+            if len(self._cache) >= CACHE_WORDS:
+                self._cache.clear()
+            vocab = self.char_vocab
+            ids = [vocab[f] for f in self._char_features(token) if f in vocab]
+            self._cache[token] = ids
+        return ids
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        word_vocab = self.word_vocab
+        pairs_only = self.params.word_ngrams == 2  # the default: a faster path for pairs
+        char_ids = self._char_ids
+        cols: list[int] = []
+        indptr = [0]
+        for text in texts:
+            tokens = self.tokens(text)
+            if pairs_only:
+                feats = tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+            else:
+                feats = self._word_features(tokens)
+            for f in feats:
+                i = word_vocab.get(f)
+                if i is not None:
+                    cols.append(i)
+            for token in tokens:
+                cols.extend(char_ids(token))
+            indptr.append(len(cols))
+        n = len(texts)
+        x = sp.csr_matrix(
+            (
+                np.ones(len(cols), dtype=np.float32),
+                np.asarray(cols, dtype=np.int32),
+                np.asarray(indptr, dtype=np.int64),
+            ),
+            shape=(n, self.n_features),
+        )
+        x.sum_duplicates()  # counts, with sorted columns
+        if not x.nnz:
+            return x
+        x.data = (1 + np.log(x.data)) * self.idf[x.indices]
+        rows = np.repeat(np.arange(n), np.diff(x.indptr))
+        is_char = x.indices >= self.n_words
+        block = rows * 2 + is_char
+        norms = np.sqrt(np.bincount(block, weights=x.data * x.data, minlength=2 * n))
+        x.data /= norms[block].astype(np.float32)
+        if self.params.char_weight != 1.0:
+            x.data[is_char] *= np.float32(self.params.char_weight)
+        return x
+
+    def contributions(self, text: str) -> tuple[dict[int, float], dict[str, list[int]]]:
+        """The text's features as {column: value}, and which columns each distinct word holds."""
+        row = self.transform([text])
+        values = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+        tokens = self.tokens(text)
+        owned: dict[str, list[int]] = {}
+        for feat in self._word_features(tokens):
+            col = self.word_vocab.get(feat)
+            if col is not None:
+                owned.setdefault(feat, []).append(col)
+        for token in set(tokens):
+            owned.setdefault(token, []).extend(self._char_ids(token))
+        return values, owned
+
+
+# --- the model --------------------------------------------------------------------------
+
+
+@dataclass
+class Model:
+    """A fitted classifier. Make one with `train()` or `load()`."""
+
+    task: str
+    labels: list[str]
+    featuriser: Featuriser
+    coef: np.ndarray  # (labels, features) float32
+    intercept: np.ndarray  # (labels,) float32
+    oos_label: str | None = None
+    threshold: float | None = None  # below this best probability, the answer is oos_label
+    card: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._weights_t = np.ascontiguousarray(self.coef.T, dtype=np.float32)
+        self._label_array = np.array(self.labels, dtype=object)
+        self._index = {label: i for i, label in enumerate(self.labels)}
+
+    @property
+    def params(self) -> EngineParams:
+        return self.featuriser.params
+
+    @property
+    def oos_variant(self) -> str | None:
+        """How out-of-scope is answered: "with_oos" (a learnt class, and unsure), "without_oos"."""
+        if not self.oos_label:
+            return None
+        return "with_oos" if self.oos_label in self._index else "without_oos"
+
+    @property
+    def answers(self) -> list[str]:
+        """Every label the model can answer, the out-of-scope label included."""
+        if self.oos_label and self.oos_label not in self._index:
+            return [*self.labels, self.oos_label]
+        return list(self.labels)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(texts, labels) probabilities, in the order of `labels`."""
+        scores = self.featuriser.transform(texts) @ self._weights_t
+        scores += self.intercept
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
+
+    def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        best = proba.argmax(axis=1)
+        confidence = proba[np.arange(len(best)), best]
+        labels = self._label_array[best]
+        if self.oos_label and self.threshold is not None:
+            unsure = confidence < self.threshold
+            labels[unsure] = self.oos_label
+            confidence[unsure] = 1.0 - confidence[unsure]
+        return labels, confidence
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """The label of each text with its confidence."""
+        if not len(texts):
+            return []
+        labels, confidence = self._decide(self.predict_proba(texts))
+        return [
+            Prediction(label, conf)
+            for label, conf in zip(labels.tolist(), confidence.tolist(), strict=True)
+        ]
+
+    def predict_labels(self, texts: Sequence[str]) -> list[str]:
+        if not len(texts):
+            return []
+        return self._decide(self.predict_proba(texts))[0].tolist()
+
+    def top_k(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]:
+        """The `k` most probable labels of each text, most probable first."""
+        if not len(texts):
+            return []
+        proba = self.predict_proba(texts)
+        k = max(1, min(k, proba.shape[1]))
+        best = np.argsort(-proba, axis=1, kind="stable")[:, :k]
+        return [
+            [(self.labels[j], float(p[j])) for j in row] for row, p in zip(best, proba, strict=True)
+        ]
+
+    def explain(self, text: str, label: str, k: int = 5) -> list[tuple[str, float]]:
+        """The `k` words or word pairs of `text` that weighed most for `label`.
+
+        A feature's weight is its coefficient for the label times its value in the text;
+        the weights of a word's character n-grams are added to that word (an n-gram shared
+        by several words is split evenly among them). Highest weight first.
+        """
+        row = self._index.get(label)
+        if row is None:
+            raise KeyError(f"{label!r} is not a label of this model")
+        values, owned = self.featuriser.contributions(text)
+        coef = self.coef[row]
+        owners: dict[int, int] = {}
+        n_words = self.featuriser.n_words
+        for cols in owned.values():
+            for col in set(cols):
+                if col >= n_words:
+                    owners[col] = owners.get(col, 0) + 1
+        weights: dict[str, float] = {}
+        for feat, cols in owned.items():
+            total = 0.0
+            for col in set(cols):
+                share = owners.get(col, 1) if col >= n_words else 1
+                total += float(coef[col]) * values.get(col, 0.0) / share
+            weights[feat] = total
+        ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [(feat, round(w, 4)) for feat, w in ranked[:k]]
+
+    # --- persistence ----------------------------------------------------------------------
+
+    def save(self, directory: Path | str) -> Path:
+        """Write the model directory (replacing one that is there) and return its path."""
+        directory = Path(directory)
+        check_out(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+        try:
+            words, chars = self.featuriser.vocabulary()
+            weights = staging / WEIGHTS
+            np.savez_compressed(
+                weights,
+                words=_pack(words),
+                chars=_pack(chars),
+                idf=self.featuriser.idf.astype(np.float32),
+                coef=self.coef.astype(np.float32),
+                intercept=self.intercept.astype(np.float32),
+            )
+            digest = _sha256(weights)
+            card = {
+                **self.card,
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                # Content-addressed: the same weights are the same version.
+                "version": digest[:12],
+                "task": self.task,
+                "labels": self.labels,
+                "oos_label": self.oos_label,
+                "threshold": self.threshold,
+                "params": asdict(self.params),
+                "features": {"words": len(words), "chars": len(chars)},
+                "weights": {"file": WEIGHTS, "sha256": digest, "bytes": weights.stat().st_size},
+            }
+            (staging / CARD).write_text(
+                json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+            self.card = card
+            if directory.exists():
+                shutil.rmtree(directory)
+            os.replace(staging, directory)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return directory
+
+
+def check_out(directory: Path) -> None:
+    """Refuse to overwrite anything but a model directory or an empty one."""
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise ModelError(directory, "exists and is not a directory")
+    if not any(directory.iterdir()):
+        return
+    try:
+        card = json.loads((directory / CARD).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        card = None
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        raise ModelError(
+            directory, "exists and is not a model directory; not replacing it (choose another)"
+        )
+
+
+def _pack(strings: list[str]) -> np.ndarray:
+    """Strings as one UTF-8 byte array, newline-separated (no feature holds a newline)."""
+    return np.frombuffer("\n".join(strings).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+
+
+def _unpack(packed: np.ndarray) -> list[str]:
+    text = packed.tobytes().decode("utf-8", "surrogatepass")
+    return text.split("\n") if text else []
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve(name: str) -> Path:
+    """A model directory from a path or `builtin:NAME` (a model shipped inside Panal)."""
+    if name.startswith(BUILTIN_PREFIX):
+        builtin = name[len(BUILTIN_PREFIX) :]
+        if not _BUILTIN_NAME_RE.match(builtin):
+            raise ModelError(name, "a built-in model name is lower-case letters, digits, - or _")
+        path = BUILTIN_DIR / builtin
+        if not (path / CARD).is_file():
+            shipped = sorted(p.name for p in BUILTIN_DIR.glob("*/") if (p / CARD).is_file())
+            raise ModelError(
+                name,
+                f"the built-in model {builtin!r} is not shipped in this version of Panal "
+                f"(looked in {path}); shipped: {', '.join(shipped) or 'none yet'}",
+            )
+        return path
+    return Path(name)
+
+
+def load(name: Path | str) -> Model:
+    """Load a model directory (or `builtin:NAME`); any defect raises ModelError."""
+    path = resolve(str(name))
+    card_path = path / CARD
+    if not path.is_dir():
+        raise ModelError(path, "no such model directory")
+    try:
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(path, f"no {CARD} in the directory: not a model") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(card_path, f"unreadable model card ({exc})") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        raise ModelError(card_path, f"not a {FORMAT} model card")
+    if card.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            card_path,
+            f"model format version {card.get('format_version')!r}; this Panal reads "
+            f"version {FORMAT_VERSION}: retrain the model",
+        )
+    try:
+        weights_info = card["weights"]
+        weights_path = path / WEIGHTS
+        labels = [str(label) for label in card["labels"]]
+        params = EngineParams.from_dict(card["params"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(card_path, f"incomplete model card ({exc!r})") from None
+    if not weights_path.is_file():
+        raise ModelError(weights_path, "the weights file is missing")
+    if _sha256(weights_path) != weights_info.get("sha256"):
+        raise ModelError(weights_path, "the weights file does not match its checksum in model.json")
+    try:
+        with np.load(weights_path, allow_pickle=False) as arrays:
+            words, chars = _unpack(arrays["words"]), _unpack(arrays["chars"])
+            idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
+    except (OSError, KeyError, ValueError, EOFError) as exc:
+        raise ModelError(weights_path, f"unreadable weights ({exc})") from None
+    n_features = len(words) + len(chars)
+    if (
+        len(set(labels)) != len(labels)
+        or coef.shape != (len(labels), n_features)
+        or idf.shape != (n_features,)
+        or intercept.shape != (len(labels),)
+        or not np.isfinite(coef).all()
+    ):
+        raise ModelError(weights_path, "the weights do not fit the labels and features in the card")
+    featuriser = Featuriser(params)
+    featuriser.set_vocabulary(words, chars, idf)
+    return Model(
+        task=str(card.get("task", "")),
+        labels=labels,
+        featuriser=featuriser,
+        coef=coef.astype(np.float32, copy=False),
+        intercept=intercept.astype(np.float32, copy=False),
+        oos_label=card.get("oos_label"),
+        threshold=card.get("threshold"),
+        card=card,
+    )
+
+
+# --- training ---------------------------------------------------------------------------
+
+
+def _fit_weights(
+    x: sp.csr_matrix, y: Sequence[str], params: EngineParams
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=params.c, max_iter=params.max_iter, random_state=params.seed)
+    clf.fit(x, list(y))
+    labels = [str(label) for label in clf.classes_]
+    coef, intercept = clf.coef_, clf.intercept_
+    if len(labels) == 2:  # binary: sklearn keeps one row; spell out both (softmax of ±z/2)
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    return labels, coef.astype(np.float32), intercept.astype(np.float32)
+
+
+def tune_threshold(
+    confidence: np.ndarray, correct: np.ndarray, is_oos: np.ndarray
+) -> tuple[float, dict[str, float]]:
+    """The threshold that labels the most development texts right, out-of-scope included.
+
+    `confidence` is the best in-scope probability of each development text, `correct`
+    whether the best in-scope label is the right one, `is_oos` whether the text is out of
+    scope. A text is answered out-of-scope when its confidence is below the threshold. The
+    objective is the dev accuracy with the out-of-scope label counted as one more label:
+    each dev text weighs the same, so the dev file's share of out-of-scope texts sets the
+    trade-off between in-scope accuracy and out-of-scope recall. Ties go to the lowest
+    threshold (the fewest in-scope texts refused).
+    """
+    in_scope = ~is_oos
+    n = max(len(confidence), 1)
+    n_in, n_oos = max(int(in_scope.sum()), 1), max(int(is_oos.sum()), 1)
+    candidates = np.unique(np.concatenate([[0.0], confidence, [1.0]]))
+    if len(candidates) > 2000:
+        candidates = np.unique(np.quantile(confidence, np.linspace(0, 1, 2001)))
+    best = (-1, 0.0, 0, 0)
+    for t in candidates:
+        accepted = confidence >= t
+        right_in = int((accepted & correct & in_scope).sum())
+        right_oos = int((~accepted & is_oos).sum())
+        if right_in + right_oos > best[0]:
+            best = (right_in + right_oos, float(t), right_in, right_oos)
+    right, threshold, right_in, right_oos = best
+    return threshold, {
+        "objective": right / n,
+        "in_scope_accuracy": right_in / n_in,
+        "oos_recall": right_oos / n_oos,
+    }
+
+
+def train(
+    examples: Sequence[Example],
+    *,
+    task: str,
+    dev: Sequence[Example] | None = None,
+    oos_label: str | None = None,
+    params: EngineParams | None = None,
+    progress: Progress | None = None,
+    card: dict[str, Any] | None = None,
+    oos_variant: str | None = None,
+    threshold: float | None = None,
+) -> Model:
+    """Fit a model on `examples`; with `oos_label`, tune its threshold on `dev`.
+
+    With an out-of-scope label and out-of-scope training examples, two models are made:
+    one that leaves those examples out ("without_oos": out-of-scope only means unsure)
+    and one that learns them as a class ("with_oos"); the one with the better objective
+    on `dev` is kept (see `tune_threshold`). `oos_variant` and `threshold` impose both
+    choices instead, and then no `dev` is needed (a refit on more data).
+    """
+    params = params or EngineParams()
+    say = progress or (lambda message: None)
+    examples = list(examples)
+    if not examples:
+        raise TrainingError("no training examples")
+    in_scope = [e for e in examples if e.label != oos_label]
+    if len({e.label for e in in_scope}) < 2:
+        raise TrainingError("training needs at least two labels (besides the out-of-scope one)")
+    if oos_label is not None and not dev and (oos_variant is None or threshold is None):
+        raise TrainingError("an out-of-scope label needs development examples to tune on")
+    has_oos = len(in_scope) < len(examples)
+    if oos_label is None:
+        variants = ["plain"]
+    elif oos_variant is not None:
+        variants = [oos_variant if has_oos else "without_oos"]
+    else:
+        variants = ["without_oos"] + (["with_oos"] if has_oos else [])
+    started = time.perf_counter()
+    say(f"Learning features from {len(examples):,} texts")
+    featuriser = Featuriser(params).fit([e.text for e in examples])
+    x_all = featuriser.transform([e.text for e in examples])
+    keep = np.array([e.label != oos_label for e in examples])
+    best: tuple[float, Model] | None = None
+    tuning: dict[str, Any] = {}
+    for variant in variants:
+        rows = np.flatnonzero(keep) if variant == "without_oos" else np.arange(len(examples))
+        labels_of = [examples[i].label for i in rows]
+        say(
+            f"Fitting {len(set(labels_of))} labels on {len(rows):,} texts"
+            + (f" ({variant.replace('_', ' ')})" if oos_label else "")
+        )
+        labels, coef, intercept = _fit_weights(x_all[rows], labels_of, params)
+        model = Model(task, labels, featuriser, coef, intercept, oos_label=oos_label)
+        if oos_label is None or threshold is not None:
+            model.threshold = threshold if oos_label else None
+            best = (0.0, model)
+            break
+        say(f"Tuning the out-of-scope threshold on {len(dev or []):,} development texts")
+        model.threshold, report = _tune(model, dev or [], oos_label)
+        tuning[variant] = {"threshold": model.threshold, **report}
+        if best is None or report["objective"] > best[0]:
+            best = (report["objective"], model)
+    assert best is not None
+    model = best[1]
+    model.card = {
+        **(card or {}),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "engine": "panal.understanding.engine",
+    }
+    model.card["training"] = {
+        **(card or {}).get("training", {}),
+        "examples": len(examples),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if oos_label:
+        model.card["oos"] = {
+            "label": oos_label,
+            "variant": model.oos_variant,
+            "objective": "dev accuracy, out-of-scope counted as a label",
+            "variants": {k: _rounded(v) for k, v in tuning.items()},
+        }
+    return model
+
+
+def _tune(model: Model, dev: Sequence[Example], oos_label: str) -> tuple[float, dict[str, float]]:
+    proba = model.predict_proba([e.text for e in dev])
+    scope = np.array([label != oos_label for label in model.labels])
+    proba = proba[:, scope]
+    scoped = np.array(model.labels, dtype=object)[scope]
+    best = proba.argmax(axis=1)
+    confidence = proba[np.arange(len(dev)), best]
+    gold = np.array([e.label for e in dev], dtype=object)
+    correct = scoped[best] == gold
+    is_oos = gold == oos_label
+    if oos_label in model.labels:
+        # A text the model files under the oos class counts as refused, whatever its score.
+        oos_col = model.labels.index(oos_label)
+        full = model.predict_proba([e.text for e in dev])
+        confidence = np.where(full.argmax(axis=1) == oos_col, -1.0, confidence)
+    return tune_threshold(confidence, correct, is_oos)
+
+
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}

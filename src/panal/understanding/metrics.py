@@ -1,0 +1,92 @@
+"""Scores of a model on labelled examples, as `panal model evaluate` prints them.
+
+See docs/understanding.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from .corpus import Example
+from .engine import Model
+
+BATCH = 1000
+
+
+def predict_timed(
+    model: Model, texts: Sequence[str], batch_size: int = BATCH
+) -> tuple[list[str], float]:
+    """The predicted labels, in batches, and the seconds the predictions took."""
+    predicted: list[str] = []
+    started = time.perf_counter()
+    for start in range(0, len(texts), batch_size):
+        predicted += model.predict_labels(texts[start : start + batch_size])
+    return predicted, time.perf_counter() - started
+
+
+def scores(gold: Sequence[str], predicted: Sequence[str], oos_label: str | None = None) -> dict:
+    """Accuracy, macro F1 and recall, and per-label precision / recall / F1 / support.
+
+    The macro averages run over the labels present in `gold`: a label the model answers
+    but the file never uses costs precision elsewhere, not a zero in the average. A gold
+    label the model does not know is simply always wrong. With `oos_label`, also the
+    in-scope accuracy (out-of-scope texts left out; answering out-of-scope to an in-scope
+    text is an error) and the out-of-scope recall, when the file has both kinds.
+    """
+    n = len(gold)
+    support = Counter(gold)
+    answered = Counter(predicted)
+    right = Counter(g for g, p in zip(gold, predicted, strict=True) if g == p)
+    per_label: dict[str, dict[str, float | int]] = {}
+    for label in sorted(set(support) | set(answered)):
+        tp = right[label]
+        precision = tp / answered[label] if answered[label] else 0.0
+        recall = tp / support[label] if support[label] else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": support[label],
+        }
+    present = [per_label[label] for label in support]
+    result: dict[str, Any] = {
+        "n": n,
+        "accuracy": round(sum(right.values()) / n, 4) if n else 0.0,
+        "macro_f1": round(sum(float(s["f1"]) for s in present) / len(present), 4)
+        if present
+        else 0.0,
+        "macro_recall": (
+            round(sum(float(s["recall"]) for s in present) / len(present), 4) if present else 0.0
+        ),
+        "per_label": per_label,
+    }
+    if oos_label is not None:
+        pairs = list(zip(gold, predicted, strict=True))
+        in_scope = [(g, p) for g, p in pairs if g != oos_label]
+        out = [p for g, p in pairs if g == oos_label]
+        result["in_scope_accuracy"] = (
+            round(sum(g == p for g, p in in_scope) / len(in_scope), 4) if in_scope else None
+        )
+        result["oos_recall"] = (
+            round(sum(p == oos_label for p in out) / len(out), 4) if out else None
+        )
+    return result
+
+
+def evaluate(model: Model, examples: Sequence[Example], batch_size: int = BATCH) -> dict:
+    """Score `model` on `examples`, timing its batch predictions."""
+    texts = [e.text for e in examples]
+    predicted, seconds = predict_timed(model, texts, batch_size)
+    result = scores([e.label for e in examples], predicted, model.oos_label)
+    result["texts_per_second"] = round(len(texts) / seconds) if seconds > 0 else None
+    result["batch_size"] = batch_size
+    result["model"] = {
+        "task": model.task,
+        "created_at": model.card.get("created_at"),
+        "weights_sha256": (model.card.get("weights") or {}).get("sha256"),
+    }
+    return result
