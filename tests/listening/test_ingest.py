@@ -89,7 +89,10 @@ def test_pipeline_links_threads_authors_and_brand(account, org, django_capture_o
     assert r1.author_id == r3.author_id and r1.author.display_name == "Ana"
     assert r1.brand.name == "Acme Móvil"
     assert [m.external_id for m in services.thread_of(r3)] == ["r1", "r2", "r3"]
-    assert r1.stages_done == ["normalise", "language", "authors", "brands", "threads", "index"]
+    assert r1.stages_done == [
+        *("normalise", "language", "sentiment", "intent"),
+        *("authors", "brands", "threads", "index"),
+    ]
 
 
 @pytest.mark.parametrize(

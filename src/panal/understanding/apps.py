@@ -7,4 +7,7 @@ class UnderstandingConfig(AppConfig):
     verbose_name = "Understanding"
 
     def ready(self) -> None:
-        from . import stages  # noqa: F401 - registers the understanding pipeline stages
+        from . import (
+            intent,  # noqa: F401 - registers the intent stage and its recipe
+            stages,  # noqa: F401 - registers the understanding pipeline stages
+        )

@@ -45,7 +45,9 @@ class Corpus:
         return {"file": self.path.name, "sha256": self.sha256, "lines": self.lines}
 
 
-def read_examples(path: Path | str) -> Corpus:
+def read_examples(path: Path | str, fallback_label: str | None = None) -> Corpus:
+    """The examples of a file; a line without `label` takes its `fallback_label` field
+    (`lang` when scoring language identification), if given."""
     path = Path(path)
     digest = hashlib.sha256()
     examples: list[Example] = []
@@ -60,13 +62,13 @@ def read_examples(path: Path | str) -> Corpus:
             lines = number
             if not raw.strip():
                 continue
-            examples.append(_example(path, number, raw))
+            examples.append(_example(path, number, raw, fallback_label))
     if not examples:
         raise DataError(path, "no examples in the file")
     return Corpus(path, examples, digest.hexdigest(), lines)
 
 
-def _example(path: Path, number: int, raw: bytes) -> Example:
+def _example(path: Path, number: int, raw: bytes, fallback_label: str | None = None) -> Example:
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -78,6 +80,8 @@ def _example(path: Path, number: int, raw: bytes) -> Example:
     if not isinstance(obj, dict):
         raise DataError(path, "not a JSON object", number)
     text, label = obj.get("text"), obj.get("label")
+    if label is None and fallback_label:
+        label = obj.get(fallback_label)
     if not isinstance(text, str):
         raise DataError(path, 'no "text" string', number)
     if isinstance(label, bool) or not isinstance(label, str | int):

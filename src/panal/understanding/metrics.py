@@ -8,16 +8,18 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .corpus import Example
-from .engine import Model
+
+if TYPE_CHECKING:
+    from .builtin import Predictor
 
 BATCH = 1000
 
 
 def predict_timed(
-    model: Model, texts: Sequence[str], batch_size: int = BATCH
+    model: Predictor, texts: Sequence[str], batch_size: int = BATCH
 ) -> tuple[list[str], float]:
     """The predicted labels, in batches, and the seconds the predictions took."""
     predicted: list[str] = []
@@ -77,8 +79,9 @@ def scores(gold: Sequence[str], predicted: Sequence[str], oos_label: str | None 
     return result
 
 
-def evaluate(model: Model, examples: Sequence[Example], batch_size: int = BATCH) -> dict:
-    """Score `model` on `examples`, timing its batch predictions."""
+def evaluate(model: Predictor, examples: Sequence[Example], batch_size: int = BATCH) -> dict:
+    """Score `model` (an engine model, or a built-in's wrapper) on `examples`, timing its
+    batch predictions."""
     texts = [e.text for e in examples]
     predicted, seconds = predict_timed(model, texts, batch_size)
     result = scores([e.label for e in examples], predicted, model.oos_label)

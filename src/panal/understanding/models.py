@@ -18,6 +18,13 @@ class Understanding(models.Model):
     lang = models.CharField(max_length=8, blank=True)  # ISO 639-1, or "und"
     lang_confidence = models.FloatField(null=True, blank=True)
     lang_model = models.CharField(max_length=100, blank=True)  # name@version
+    sentiment = models.CharField(max_length=10, blank=True)  # negative / neutral / positive
+    # positive minus negative probability, in [-1, 1]
+    sentiment_score = models.FloatField(null=True, blank=True)
+    sentiment_confidence = models.FloatField(null=True, blank=True)
+    sentiment_model = models.CharField(max_length=80, blank=True)  # name@version
+    intents = models.JSONField(default=list, blank=True)  # [{"label", "confidence"}]
+    intent_model = models.CharField(max_length=80, blank=True)  # name@version
     updated_at = models.DateTimeField()
 
     def __str__(self) -> str:

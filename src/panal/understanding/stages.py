@@ -8,7 +8,7 @@ from panal.core import clock
 from panal.listening.models import Mention
 from panal.listening.pipeline import stage
 
-from . import language
+from . import language, sentiment
 from .models import Understanding
 
 # Where a mention's language came from. The detector replaces its own earlier answer
@@ -52,3 +52,29 @@ def identify_language(mentions: list[Mention]) -> None:
         update_fields=["lang", "lang_confidence", "lang_model", "updated_at"],
         batch_size=500,
     )
+
+
+@stage("sentiment", order=160)
+def judge_sentiment(mentions: list[Mention]) -> None:
+    """Negative, neutral or positive for each mention, with its score and confidence."""
+    model = sentiment.shipped()
+    found = model.scores([f"{m.title}\n{m.text}" if m.title else m.text for m in mentions])
+    now = clock.now()
+    rows = [
+        Understanding(
+            mention_id=m.id, sentiment=label, sentiment_score=round(score, 4),
+            sentiment_confidence=round(confidence, 4), sentiment_model=model.name,
+            updated_at=now,
+        )
+        for m, (label, score, confidence) in zip(mentions, found, strict=True)
+    ]  # fmt: skip
+    Understanding.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["mention"],
+        update_fields=[
+            "sentiment", "sentiment_score", "sentiment_confidence", "sentiment_model",
+            "updated_at",
+        ],
+        batch_size=500,
+    )  # fmt: skip

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 
-from panal.understanding import engine, metrics, training
+from panal.understanding import builtin, engine, metrics, training
 from panal.understanding.corpus import DataError, read_examples
 from panal.understanding.engine import EngineParams, ModelError, TrainingError
 
@@ -150,8 +150,9 @@ class Command(BaseCommand):
     def _evaluate(self, options) -> None:
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1")
-        model = engine.load(options["model"])
-        examples = read_examples(options["test"]).examples
+        model = builtin.predictor(options["model"])
+        fallback = "lang" if options["model"] == "builtin:language" else None
+        examples = read_examples(options["test"], fallback_label=fallback).examples
         result = metrics.evaluate(model, examples, options["batch_size"])
         if not options["per_label"]:
             result.pop("per_label")

@@ -1,0 +1,249 @@
+"""Sentiment of a text: the engine's model blended with a small polarity lexicon.
+
+See docs/understanding.md#sentiment. The shipped model (`builtin:sentiment`) is an engine
+model trained on our own Spanish and English examples (`data/sentiment_{es,en}.jsonl`);
+its card records `lexicon_weight`, how much the lexicon's score moves the engine's
+odds, chosen on the dev files. The lexicon is Panal's own: a few hundred folded words of each
+language with a polarity, negators that flip what follows ("no me gusta"), intensifiers
+that strengthen it, and emoji. It decides texts the engine knows nothing of (emoji only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from panal.core.text import fold
+
+from . import engine
+from .engine import Model, Prediction
+
+NAME = "panal-sentiment"
+LABELS = ("negative", "neutral", "positive")
+BUILTIN = "builtin:sentiment"
+
+# Polarity in [-1, 1] per folded word. Written for Panal; stems end with "*".
+_POSITIVE = """
+bueno buena buenos buenas genial excelente excelentes increible increibles maravilla
+maravilloso maravillosa perfecto perfecta gracias agradezco agradecido agradecida feliz
+felices encanta encanto encantada encantado amo adoro recomiendo recomendable recomendado
+rapido rapida rapidisimo chido chevere bacan bacano barbaro tuanis crack cracks genio
+mejor mejores lindo linda hermoso hermosa bonito bonita espectacular fantastico fantastica
+amable amables atento atenta atentos impecable impecables solucionado solucionaron
+resolvieron resuelto funciona funcionando contento contenta contentos satisfecho
+satisfecha top brutal vale alegria orgullo orgulloso orgullosa felicidades felicitaciones
+enhorabuena gusto gusta gustan gusto disfrute disfrutamos disfrutando lujo rico rica
+deliciosa delicioso exito bien bienvenido
+good great excellent amazing awesome love loved loving lovely perfect thanks thank
+thankful grateful happy glad recommend recommended fast quick quickly best better nice
+beautiful fantastic fabulous brilliant wonderful superb friendly helpful kind solved
+fixed works working pleased satisfied delighted proud congrats congratulations enjoy
+enjoyed enjoying delicious yay smooth flawless impressed impressive cool fab legend
+legendary stellar terrific outstanding appreciate appreciated win wins winner fav
+favourite favorite
+"""
+_NEGATIVE = """
+malo mala malos malas pesimo pesima horrible horribles terrible terribles fatal asco
+asqueroso asquerosa odio odiamos harto harta hartos cansado cansada cansé canse nunca
+peor peores basura estafa estafadores robo robaron ladrones verguenza vergonzoso
+decepcion decepcionado decepcionada decepcionante lento lenta lentitud tarde retraso
+retrasado retrasada cancelado cancelaron cobraron cobro caido caida falla fallas fallo
+error errores problema problemas queja reclamo denuncia triste tristeza enojado enojada
+furioso furiosa molesto molesta indignado indignada indignante inutil inutiles desastre
+mierda porqueria sinverguenzas ridiculo ridicula fome arrecho roto rota rompio perdido
+perdida perdieron espera esperando nadie ignoran ignorando abandonado imposible
+insoportable lamentable lamentablemente vergüenza caro carisimo abuso pena miedo
+preocupa preocupado preocupada grave mal
+bad worst awful terrible horrible hate hated hating disappointed disappointing
+disappointment useless rubbish garbage trash scam scammed rip ripoff slow late delay
+delayed delays cancelled canceled broken broke fail failed failing failure error errors
+problem problems issue issues angry furious annoyed annoying frustrated frustrating
+sad unacceptable ridiculous pathetic joke nobody never lost refund charged overcharged
+rude waste wasted worse nightmare disaster sucks suck crap poor unhelpful ignored
+ignoring down outage stuck fed upset shame shameful mess awful worried cold gross
+"""
+_STRONG = {
+    "pesimo": -1.5, "pesima": -1.5, "horrible": -1.5, "terrible": -1.5, "asco": -1.5,
+    "odio": -1.5, "estafa": -1.5, "desastre": -1.5, "worst": -1.5, "hate": -1.5,
+    "scam": -1.5, "nightmare": -1.5, "awful": -1.5, "excelente": 1.5, "encanta": 1.5,
+    "increible": 1.3, "excellent": 1.5, "amazing": 1.5, "love": 1.5, "perfect": 1.3,
+    "gracias": 1.0, "thanks": 1.0, "bien": 0.6, "mal": -0.8, "vale": 0.3, "down": -0.5,
+    "espera": -0.4, "tarde": -0.5, "cold": -0.4, "never": -0.6, "nunca": -0.6,
+    "nadie": -0.7, "nobody": -0.7, "rico": 0.5, "rica": 0.5, "gusto": 0.6,
+}  # fmt: skip
+_NEGATORS = frozenset(
+    {
+        "no",
+        "ni",
+        "nunca",
+        "jamas",
+        "tampoco",
+        "sin",
+        "nadie",
+        "nada",
+        "not",
+        "never",
+        "without",
+        "nobody",
+        "nothing",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "wasnt",
+        "arent",
+        "cant",
+        "cannot",
+        "wont",
+        "aint",
+    }
+)
+_INTENSIFIERS = {
+    "muy": 1.5, "super": 1.5, "re": 1.4, "demasiado": 1.4, "tan": 1.3, "bastante": 1.2,
+    "totalmente": 1.4, "mas": 1.2, "very": 1.5, "so": 1.3, "really": 1.4, "too": 1.3,
+    "absolutely": 1.5, "extremely": 1.6, "totally": 1.4, "sooo": 1.5,
+}  # fmt: skip
+_EMOJI = {
+    "😡": -1.5, "🤬": -1.5, "😠": -1.3, "😤": -1.0, "😞": -1.0, "😔": -1.0, "😢": -1.0,
+    "😭": -1.0, "💔": -1.2, "👎": -1.2, "🙄": -1.0, "😒": -1.0, "🙃": -0.8, "😩": -1.0,
+    "😫": -1.0, "🤮": -1.5, "💩": -1.2, "😖": -1.0, "😣": -1.0, "😑": -0.6, "😐": -0.2,
+    "😍": 1.5, "🥰": 1.5, "❤": 1.3, "❤️": 1.3, "💕": 1.3, "💖": 1.3, "💙": 1.1, "💚": 1.1,
+    "😊": 1.2, "😀": 1.0, "😃": 1.0, "😄": 1.1, "😁": 1.0, "🙂": 0.6, "😎": 0.8,
+    "👍": 1.0, "👏": 1.2, "🙌": 1.2, "🎉": 1.2, "🥳": 1.3, "💯": 1.0, "🔥": 0.8, "✨": 0.6,
+    "🤩": 1.4, "😂": 0.5, "🤣": 0.5, "🙏": 0.6, "⭐": 0.8, "🌟": 0.8, "✅": 0.6, "❌": -0.6,
+}  # fmt: skip
+# A word, a non-space mark, or one emoji (with its variation selector).
+_TOKEN_RE = re.compile(r"\w+|[^\w\s]\ufe0f?")
+_REPEAT_RE = re.compile(r"(\w)\1{2,}")
+_NEGATION_REACH = 3  # a negator turns the next three words
+
+
+def _lexicon() -> dict[str, float]:
+    lexicon = dict.fromkeys(_POSITIVE.split(), 1.0)
+    lexicon.update(dict.fromkeys(_NEGATIVE.split(), -1.0))
+    lexicon.update({fold(w): v for w, v in _STRONG.items()})
+    return {fold(w): v for w, v in lexicon.items()}
+
+
+LEXICON = _lexicon()
+
+
+def lexicon_score(text: str) -> float:
+    """The lexicon's polarity of `text`, in [-1, 1] (0 when it knows no word of it)."""
+    folded = _REPEAT_RE.sub(r"\1\1", fold(text[: engine.MAX_CHARS]))
+    total = 0.0
+    negate_left = 0
+    boost = 1.0
+    for token in _TOKEN_RE.findall(folded):
+        value = _EMOJI.get(token) or _EMOJI.get(token.rstrip("\ufe0f"))
+        if value is not None:
+            total += value
+            continue
+        if token in _NEGATORS and token not in LEXICON:
+            negate_left = _NEGATION_REACH
+            continue
+        if token in _INTENSIFIERS:
+            boost = _INTENSIFIERS[token]
+            continue
+        polarity = LEXICON.get(token)
+        if polarity is not None:
+            if negate_left:
+                polarity = -0.8 * polarity  # "no es bueno" is bad; "no está mal" is fair
+                negate_left = 0
+            total += polarity * boost
+        elif token == "!":  # noqa: S105 - a punctuation mark, not a password
+            total *= 1.1
+        boost = 1.0
+        negate_left = max(negate_left - 1, 0)
+    return float(np.tanh(total / 2))
+
+
+@dataclass
+class SentimentModel:
+    """The engine's model and the lexicon, blended in log space: the lexicon's score `s`
+    times `lexicon_weight` is added to the positive label's log-probability and taken from
+    the negative one's, then renormalised. A text with no feature the engine knows (emoji
+    only, an unknown language) is left to the lexicon alone: neutral unless it has a
+    polarity. Answers like an engine `Model` where `metrics.evaluate` needs it
+    (`predict_labels`, `task`, `card`, `oos_label`)."""
+
+    model: Model
+    lexicon_weight: float
+
+    def __post_init__(self) -> None:
+        if sorted(self.model.labels) != sorted(LABELS):
+            raise engine.ModelError(
+                self.model.card.get("task", "?"), f"a sentiment model answers {LABELS}"
+            )
+        self._order = [self.model.labels.index(label) for label in LABELS]
+
+    @property
+    def task(self) -> str:
+        return self.model.task
+
+    @property
+    def card(self) -> dict[str, Any]:
+        return self.model.card
+
+    @property
+    def oos_label(self) -> None:
+        return None
+
+    @property
+    def name(self) -> str:
+        """name@version, what each prediction records."""
+        return f"{NAME}@{self.model.card.get('version', '?')}"
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(texts, 3) probabilities in LABELS order."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        features = self.model.featuriser.transform(texts)
+        z = np.asarray(features @ self.model.coef.T, dtype=np.float64)[:, self._order]
+        z += self.model.intercept[self._order]
+        unknown = features.getnnz(axis=1) == 0
+        z[unknown] = 0.0  # no evidence from the engine: an even start
+        polarity = np.array([lexicon_score(t) for t in texts])
+        z[:, 0] -= self.lexicon_weight * polarity
+        z[:, 2] += self.lexicon_weight * polarity
+        z[unknown, 1] += 1.0 - 4.0 * np.abs(polarity[unknown])  # neutral unless polar
+        z -= z.max(axis=1, keepdims=True)
+        proba = np.exp(z)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        proba = self.predict_proba(texts)
+        best = proba.argmax(axis=1)
+        return [Prediction(LABELS[i], float(p[i])) for i, p in zip(best, proba, strict=True)]
+
+    def predict_labels(self, texts: Sequence[str]) -> list[str]:
+        return [p.label for p in self.predict(texts)]
+
+    def scores(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
+        """(label, positive-minus-negative score in [-1, 1], confidence) per text."""
+        proba = self.predict_proba(texts)
+        best = proba.argmax(axis=1)
+        return [
+            (LABELS[i], float(p[2] - p[0]), float(p[i])) for i, p in zip(best, proba, strict=True)
+        ]
+
+
+def load(name: str = BUILTIN) -> SentimentModel:
+    """A sentiment model directory (the shipped one by default); defects raise ModelError."""
+    model = engine.load(name)
+    weight = model.card.get("lexicon_weight", 0.0)
+    if not isinstance(weight, int | float) or not 0 <= weight <= 10:
+        raise engine.ModelError(name, "lexicon_weight in model.json must be between 0 and 10")
+    return SentimentModel(model, float(weight))
+
+
+@cache
+def shipped() -> SentimentModel:
+    """The shipped model, loaded once per process."""
+    return load(BUILTIN)
