@@ -139,7 +139,8 @@ class InboxFilters:
 
 
 def _rows(queryset: QuerySet[Mention]) -> QuerySet[Mention]:
-    return queryset.select_related("author", "account", "brand").order_by("-id")
+    # The understanding row (a reverse one-to-one) rides along for the row's chips.
+    return queryset.select_related("author", "account", "brand", "understanding").order_by("-id")
 
 
 @dataclass

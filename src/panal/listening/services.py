@@ -306,7 +306,7 @@ def get_mention_for(user, mention_id: int) -> Mention:
     try:
         return (
             visible_mentions(user)
-            .select_related("account", "author", "brand", "parent")
+            .select_related("account", "author", "brand", "parent", "understanding")
             .get(id=int(mention_id))
         )
     except (Mention.DoesNotExist, ValueError, OverflowError):

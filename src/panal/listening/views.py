@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from panal.core.csvsafe import write_rows
 from panal.org.services import current_organisation
+from panal.understanding.queries import understanding_of
 
 from . import queries, reports, services
 
@@ -129,6 +130,7 @@ def mention_detail(request: HttpRequest, mention_id: int) -> HttpResponse:
         "mention": mention,
         "versions": list(mention.versions.all()),
         "thread": services.thread_of(mention),
+        "understanding": understanding_of(mention),
         "filter_query": filters.query(),
         "back_url": f"{reverse('inbox')}?{filters.query()}" if filters.active else reverse("inbox"),
     }

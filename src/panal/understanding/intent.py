@@ -25,6 +25,7 @@ from . import builtin, engine, metrics
 from .corpus import Example, read_examples
 from .engine import EngineParams, Model
 from .models import Understanding
+from .stages import text_of
 
 NAME = "panal-intent"
 BUILTIN = "builtin:intent"
@@ -84,7 +85,7 @@ def classify_intents(mentions: list[Mention]) -> None:
     """The intents of each mention (multi-label, each with its confidence) and the model."""
     model = load()
     name = model_name(model)
-    found = label_sets(model, [f"{m.title}\n{m.text}" if m.title else m.text for m in mentions])
+    found = label_sets(model, [text_of(m) for m in mentions])
     now = clock.now()
     rows = [
         Understanding(mention_id=m.id, intents=intents, intent_model=name, updated_at=now)

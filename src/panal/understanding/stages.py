@@ -17,10 +17,15 @@ from .models import Understanding
 DETECTED, NETWORK = "detected", "network"
 
 
+def text_of(mention: Mention) -> str:
+    """What the models read of a mention: its title (when it has one) and its text."""
+    return f"{mention.title}\n{mention.text}" if mention.title else mention.text
+
+
 @stage("language", order=150)
 def identify_language(mentions: list[Mention]) -> None:
     """The language of each mention (ISO 639-1); the network's stays unless clearly wrong."""
-    found = language.detect([f"{m.title}\n{m.text}" if m.title else m.text for m in mentions])
+    found = language.detect([text_of(m) for m in mentions])
     now = clock.now()
     changed: dict[tuple[str, str], list[int]] = defaultdict(list)
     rows = []
@@ -58,7 +63,7 @@ def identify_language(mentions: list[Mention]) -> None:
 def judge_sentiment(mentions: list[Mention]) -> None:
     """Negative, neutral or positive for each mention, with its score and confidence."""
     model = sentiment.shipped()
-    found = model.scores([f"{m.title}\n{m.text}" if m.title else m.text for m in mentions])
+    found = model.scores([text_of(m) for m in mentions])
     now = clock.now()
     rows = [
         Understanding(

@@ -1,0 +1,86 @@
+"""What the inbox and the mention page show of a mention's understanding, through HTTP."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from panal.listening import services
+from panal.listening.models import Mention
+from panal.listening.normalise import parse_item
+from panal.understanding import intent
+from panal.understanding.models import Understanding
+
+COMPLAINT = "Pésimo servicio, llevo tres días sin internet y nadie me responde. Exijo una solución."
+
+
+@pytest.fixture
+def add(account, django_capture_on_commit_callbacks):
+    def add(*rows):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = services.ingest(account, [parse_item(r) for r in rows])
+        return [Mention.objects.get(id=result.ids[r["external_id"]]) for r in rows]
+
+    return add
+
+
+@pytest.fixture
+def agent(client_for):
+    return client_for("agent")
+
+
+def page_of(client, mention) -> str:
+    response = client.get(reverse("mention-detail", args=[mention.id]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_page_shows_each_intent_and_why(add, agent):
+    (mention,) = add({"external_id": "c1", "text": COMPLAINT})
+    row = Understanding.objects.get(mention=mention)
+    assert row.intents and row.intents[0]["label"] == "complaint"
+    page = page_of(agent, mention)
+    section = page.split('id="understanding-title"')[1].split("</section>")[0]
+    assert ">ES" in section and row.lang_model in section
+    assert row.sentiment_model in section and row.intent_model in section
+    assert 'data-intent="complaint"' in section
+    why = intent.load().explain(COMPLAINT, "complaint", 5)
+    words = [w for w, weight in why if weight > 0]
+    assert words
+    for word in words[:3]:
+        assert f'<bdi class="why-word">{word}</bdi>' in section
+
+
+def test_labels_are_translated(add, agent):
+    (mention,) = add({"external_id": "c1", "text": COMPLAINT})
+    page = agent.get(
+        reverse("mention-detail", args=[mention.id]), headers={"accept-language": "es"}
+    ).content.decode()
+    section = page.split('id="understanding-title"')[1].split("</section>")[0]
+    assert "Comprensión" in section and "Queja" in section and "Negativo" in section
+
+
+def test_hostile_text_is_escaped(add, agent):
+    hostile = (
+        '<script>alert("x")</script> <img src=x onerror=alert(1)> pésimo servicio, exijo reembolso'
+    )
+    (mention,) = add({"external_id": "h1", "text": hostile})
+    page = page_of(agent, mention)
+    assert "<script>alert" not in page and "<img src=x" not in page
+    section = page.split('id="understanding-title"')[1].split("</section>")[0]
+    assert not re.search(r"<(?!/?(?:dl|dt|dd|span|ul|li|div|bdi|br|h2)\b)", section)
+
+
+def test_a_mention_without_understanding_still_shows(add, agent):
+    (mention,) = add({"external_id": "n1", "text": "hola"})
+    Understanding.objects.filter(mention=mention).delete()
+    page = page_of(agent, mention)
+    assert 'id="understanding-title"' not in page
+    assert 'class="row' in agent.get(reverse("inbox")).content.decode()
+
+
+def test_the_inbox_row_shows_sentiment_and_top_intent(add, agent):
+    add({"external_id": "c1", "text": COMPLAINT})
+    page = agent.get(reverse("inbox")).content.decode()
+    assert "tag-sentiment tag-negative" in page
+    assert re.search(r'class="tag tag-intent"[^>]*>\s*(Complaint|Queja)<', page)
