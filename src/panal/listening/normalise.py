@@ -16,7 +16,6 @@ from typing import Any
 import orjson
 from django.conf import settings
 
-from panal.core import clock
 from panal.core.text import canonical_lang, clean
 
 from .choices import Kind, ReplyCapability, Visibility
@@ -294,7 +293,3 @@ def _url(value: str) -> str:
     ):
         return value
     return ""
-
-
-def received_now() -> datetime:
-    return clock.now()

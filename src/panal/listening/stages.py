@@ -168,10 +168,9 @@ def link_threads(mentions: list[Mention]) -> None:
         if changed:
             Mention.objects.bulk_update(changed, ["parent", "thread_root"], batch_size=500)
         # Replies that arrived before this batch's mentions: adopt them now.
-        exts = [m.external_id for m in group]
-        for start in range(0, len(exts), 500):
-            chunk = exts[start : start + 500]
-            ids = {m.external_id: m for m in group if m.external_id in set(chunk)}
+        for start in range(0, len(group), 500):
+            ids = {m.external_id: m for m in group[start : start + 500]}
+            chunk = list(ids)
             orphans = Mention.objects.filter(account_id=account_id).filter(
                 Q(in_reply_to_external_id__in=chunk, parent__isnull=True)
                 | Q(thread_external_id__in=chunk, thread_root__isnull=True)

@@ -1,6 +1,5 @@
 """State changes of organisations, teams and memberships (docs/roles.md)."""
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -94,18 +93,6 @@ def deactivate_member(membership: Membership) -> None:
     membership.is_active = False
     membership.save(update_fields=["is_active"])
     _sync_user_groups(membership.user)
-
-
-def create_user(
-    username: str, password: str, *, email: str = "", first_name: str = "", last_name: str = ""
-):
-    return get_user_model().objects.create_user(
-        username=username,
-        password=password,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-    )
 
 
 def set_language(user, language: str) -> None:
