@@ -244,7 +244,7 @@ def test_export_column_names_of_other_tools_are_understood(tmp_path, org, accoun
     mention = Mention.objects.get(external_id="77")
     assert (mention.text, mention.author_handle, mention.lang) == (
         "Sin señal en Lima",
-        "@ana",
+        "ana",  # stored without the export's "@"
         "es",
     )
     assert mention.url == "https://x.example/77" and mention.author_followers == 12

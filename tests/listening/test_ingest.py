@@ -183,3 +183,10 @@ def test_concurrent_deliveries_of_the_same_items_agree(account):
     assert results[0].ids == results[1].ids == stored
     assert results[0].created + results[1].created == 200
     assert results[0].unchanged + results[1].unchanged == 200
+
+
+def test_handles_are_stored_without_a_leading_at():
+    assert parse_item({"external_id": "x", "text": "t", "author": "@ana"}).author_handle == "ana"
+    assert parse_item(
+        {"external_id": "x", "text": "t", "author_handle": "bo@m.social"}
+    ).author_handle == ("bo@m.social")

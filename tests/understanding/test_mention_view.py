@@ -84,3 +84,15 @@ def test_the_inbox_row_shows_sentiment_and_top_intent(add, agent):
     page = agent.get(reverse("inbox")).content.decode()
     assert "tag-sentiment tag-negative" in page
     assert re.search(r'class="tag tag-intent"[^>]*>\s*(Complaint|Queja)<', page)
+
+
+def test_the_why_lists_words_not_punctuation():
+    from panal.understanding import intent
+    from panal.understanding.queries import WHY_WORDS, _words_that_weighed
+
+    model = intent.load()
+    text = "¡¡Gracias!! la fibra volvió 🙌 ,,, excelente servicio"
+    for label in model.labels:
+        why = _words_that_weighed(model, text, label)
+        assert len(why) <= WHY_WORDS and len(set(why)) == len(why)
+        assert all(any(ch.isalnum() for ch in w) for w in why)

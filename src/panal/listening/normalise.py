@@ -227,7 +227,8 @@ def parse_item(data: Any) -> Item:
     item.edited_at = parse_time(data.get("edited_at"), "edited_at")
     item.url = _url(_str(data, "url", 2000))
     item.author_external_id = _str(data, "author_external_id", 255).strip()
-    item.author_handle = clean(_str(data, "author_handle", 255))
+    # Stored without the "@" that some exports put in front; pages add their own.
+    item.author_handle = clean(_str(data, "author_handle", 255)).lstrip("@")
     item.author_display_name = clean(_str(data, "author_display_name", 255))
     item.author_followers = _int(data, "author_followers", low=0, high=10**12)
     item.author_avatar_url = _url(_str(data, "author_avatar_url", 2000))

@@ -49,7 +49,7 @@ def understanding_of(mention: Mention) -> Shown | None:
         label = str(found.get("label", ""))
         why: list[str] = []
         if model is not None and label in model.labels:
-            why = [w for w, weight in model.explain(text, label, WHY_WORDS) if weight > 0]
+            why = _words_that_weighed(model, text, label)
         shown.append(
             IntentShown(
                 label=label,
@@ -59,3 +59,16 @@ def understanding_of(mention: Mention) -> Shown | None:
             )
         )
     return Shown(row=row, sentiment_name=labels.sentiment_label(row.sentiment), intents=shown)
+
+
+def _words_that_weighed(model, text: str, label: str) -> list[str]:
+    """The strongest positive features that read as words (not punctuation or emoji
+    fragments of character n-grams), without repeats."""
+    why: list[str] = []
+    for feature, weight in model.explain(text, label, WHY_WORDS * 4):
+        word = feature.strip()
+        if weight > 0 and any(ch.isalnum() for ch in word) and word not in why:
+            why.append(word)
+        if len(why) == WHY_WORDS:
+            break
+    return why
