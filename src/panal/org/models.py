@@ -53,6 +53,40 @@ class Brand(models.Model):
         return self.name
 
 
+class CatalogueItem(models.Model):
+    """Something the organisation wants recognised by name in every mention: one of its
+    products, a competitor, or a person it cares about (its spokespeople, say). The
+    `entities` stage finds each by its name or any alias (docs/understanding.md#entities)."""
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product", _("Product")
+        COMPETITOR = "competitor", _("Competitor")
+        PERSON = "person", _("Person")
+        PLACE = "place", _("Place")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="catalogue"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    aliases = models.TextField(blank=True, help_text=_("Other names and spellings, one per line."))
+    brand = models.ForeignKey(
+        Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="catalogue",
+        help_text=_("The brand a product belongs to, if any."),
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "kind", "name"], name="catalogue_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
 class Team(models.Model):
     """A department's team; the hub is the team that triages under hub-and-spoke models."""
 
