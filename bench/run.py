@@ -19,6 +19,7 @@ import understanding_bench
 BENCHMARKS = {
     "ingest": ingest_bench.main,
     "language": language_bench.main,
+    "pipeline_speed": __import__("pipeline_speed").main,  # one line: other benches add theirs
     "understanding": understanding_bench.main,
 }
 

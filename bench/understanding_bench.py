@@ -1,12 +1,20 @@
 """Benchmark: the classifier engine trained and scored with `panal model` on the public sets.
 
 For each data set in ../shared/data (the folder beside the repository, or PANAL_SHARED_DATA):
-`panal model train` on its train file (with its dev file, and `--oos-label oos` for CLINC150),
-then `panal model evaluate` of the saved model on the dev file, both as subprocesses on one
-core (BLAS and OpenMP limited to one thread). BANKING77 has no dev split: a stratified 10%
-of its train file is held out with seed 13 (`panal.understanding.corpus.stratified_split`)
-and written to a temporary train/dev pair. It also times loading each model and batch
-prediction over the dev texts repeated ten times (the n-gram memory warm, as on a stream).
+`panal model train`, then `panal model evaluate` of the saved model on texts that neither
+the training nor the tuning saw, both as subprocesses on one core (BLAS and OpenMP limited
+to one thread), once with the default (sparse) engine and once with `--embeddings e5`:
+
+- BANKING77 has no dev split: a stratified 10% of its train file (seed 13,
+  `panal.understanding.corpus.stratified_split`) is the test part; the model is trained on
+  the other 90% without `--dev`, so `panal model train` holds out 10% of that to tune on
+  and then refits on all of it (what anyone with only a train file does).
+- CLINC150 (`--oos-label oos`) and Bitext: their dev file is split in two stratified halves
+  (seed 13): `--dev` the first (thresholds and the embeddings' weight are chosen on it),
+  scored on the second.
+
+It also times loading each model and, for sparse models, batch prediction over the test
+texts repeated ten times (the n-gram memory warm, as on a stream).
 Writes bench/results/understanding.json. See docs/benchmarks.md.
 
 Run through `make bench` (bench/run.py) or alone: `.venv/bin/python bench/understanding_bench.py`.
@@ -41,6 +49,7 @@ SETS = {
     "clinc150": {"task": "intent", "oos": "oos", "dev": "dev.jsonl"},
     "bitext_customer_support": {"task": "intent", "oos": None, "dev": "dev.jsonl"},
 }
+ENGINES = {"sparse": [], "e5": ["--embeddings", "e5"]}
 ONE_CORE = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -56,20 +65,35 @@ def panal(*args: str) -> tuple[float, str]:
     return time.perf_counter() - started, done.stdout
 
 
-def files_for(name: str, spec: dict, work: Path) -> tuple[Path, Path, str]:
+def files_for(name: str, spec: dict, work: Path) -> tuple[Path, Path | None, Path, str]:
+    """(train, dev or None, test, how the test part was made)."""
     folder = SHARED / name
     if spec["dev"]:
-        return folder / "train.jsonl", folder / spec["dev"], f"{name}/{spec['dev']}"
+        tune, test = stratified_split(
+            read_examples(folder / spec["dev"]).examples, 0.5, HOLDOUT_SEED
+        )
+        dev = write_examples(work / f"{name}-dev-tune.jsonl", tune)
+        test_file = write_examples(work / f"{name}-dev-test.jsonl", test)
+        how = (
+            f"half of {name}/{spec['dev']} (stratified, seed {HOLDOUT_SEED}); the other half tunes"
+        )
+        return folder / "train.jsonl", dev, test_file, how
     kept, held = stratified_split(read_examples(folder / "train.jsonl").examples, 0.1, HOLDOUT_SEED)
     train = write_examples(work / f"{name}-train90.jsonl", kept)
-    dev = write_examples(work / f"{name}-dev10.jsonl", held)
-    return train, dev, f"stratified 10% of {name}/train.jsonl, seed {HOLDOUT_SEED}"
+    test_file = write_examples(work / f"{name}-test10.jsonl", held)
+    how = (
+        f"stratified 10% of {name}/train.jsonl, seed {HOLDOUT_SEED}; trained without --dev "
+        "on the other 90% (10% of which held out to tune, then refitted)"
+    )
+    return train, None, test_file, how
 
 
 def warm_speed(model_dir: Path, dev: Path, repeats: int = 10) -> dict:
     started = time.perf_counter()
     model = engine.load(model_dir)
     load_seconds = time.perf_counter() - started
+    if not repeats:
+        return {"load_seconds": round(load_seconds, 3)}
     texts = [e.text for e in read_examples(dev).examples] * repeats
     started = time.perf_counter()
     for start in range(0, len(texts), 1000):
@@ -82,20 +106,24 @@ def warm_speed(model_dir: Path, dev: Path, repeats: int = 10) -> dict:
     }
 
 
-def run_set(name: str, spec: dict, work: Path) -> dict:
-    train, dev, dev_source = files_for(name, spec, work)
-    model_dir = work / f"{name}-model"
-    args = ["model", "train", "--task", spec["task"], "--train", str(train), "--dev", str(dev)]
+def run_set(name: str, spec: dict, work: Path, engine_name: str) -> dict:
+    train, dev, test, test_source = files_for(name, spec, work)
+    model_dir = work / f"{name}-{engine_name}-model"
+    args = ["model", "train", "--task", spec["task"], "--train", str(train)]
+    if dev is not None:
+        args += ["--dev", str(dev)]
     if spec["oos"]:
         args += ["--oos-label", spec["oos"]]
+    args += ENGINES[engine_name]
     train_seconds, train_out = panal(*args, "--out", str(model_dir), "--quiet")
     eval_seconds, eval_out = panal(
-        "model", "evaluate", "--model", str(model_dir), "--test", str(dev), "--no-per-label"
+        "model", "evaluate", "--model", str(model_dir), "--test", str(test), "--no-per-label"
     )
     scores = json.loads(eval_out)
     card = json.loads((model_dir / "model.json").read_text())
     result = {
-        "dev": dev_source,
+        "engine": engine_name,
+        "test": test_source,
         "train_lines": card["training"]["lines"],
         "train_seconds": round(train_seconds, 1),
         "evaluate_seconds": round(eval_seconds, 2),
@@ -103,8 +131,9 @@ def run_set(name: str, spec: dict, work: Path) -> dict:
         "features": card["features"],
         "threshold": card.get("threshold"),
         "oos_variant": (card.get("oos") or {}).get("variant"),
+        "embeddings_weight": (card.get("embeddings") or {}).get("weight"),
         **{k: v for k, v in scores.items() if k not in {"model", "batch_size"}},
-        **warm_speed(model_dir, dev),
+        **warm_speed(model_dir, test, repeats=10 if engine_name == "sparse" else 0),
     }
     result["train_summary"] = train_out.strip().splitlines()
     return result
@@ -114,8 +143,9 @@ def one_line(name: str, r: dict) -> str:
     parts = [f"accuracy {r['accuracy']:.2%}", f"macro F1 {r['macro_f1']:.2%}"]
     if r.get("in_scope_accuracy") is not None:
         parts += [f"in-scope {r['in_scope_accuracy']:.2%}", f"oos recall {r['oos_recall']:.2%}"]
+    warm = f" ({r['warm_texts_per_second']:,} warm)" if "warm_texts_per_second" in r else ""
     parts += [
-        f"{r['texts_per_second']:,} texts/s ({r['warm_texts_per_second']:,} warm)",
+        f"{r['texts_per_second']:,} texts/s{warm}",
         f"trained in {r['train_seconds']} s",
         f"{r['model_bytes'] / 1e6:.1f} MB, loads in {r['load_seconds']} s",
     ]
@@ -125,6 +155,7 @@ def one_line(name: str, r: dict) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated")
+    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated")
     parser.add_argument("--out", type=Path, default=common.RESULTS / f"{NAME}.json")
     options = parser.parse_args(argv)
     names = [n.strip() for n in options.sets.split(",") if n.strip()]
@@ -140,18 +171,22 @@ def main(argv: list[str] | None = None) -> dict:
                 results[name] = {"skipped": f"no {SHARED / name / 'train.jsonl'}"}
                 print(f"  {name}: skipped — {results[name]['skipped']}")
                 continue
-            print(f"understanding: {name} …", flush=True)
-            results[name] = run_set(name, SETS[name], work)
-            print(one_line(name, results[name]), flush=True)
+            for engine_name in [e.strip() for e in options.engines.split(",") if e.strip()]:
+                key = name if engine_name == "sparse" else f"{name}+{engine_name}"
+                print(f"understanding: {key} …", flush=True)
+                results[key] = run_set(name, SETS[name], work, engine_name)
+                print(one_line(key, results[key]), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     record = {
         **common.header(NAME),
-        "what": "panal model train on each public train file, panal model evaluate on its dev "
-        "file; one core (OMP/OpenBLAS/MKL threads = 1)",
+        "what": "panal model train on each public train file (tuned on a held-out part), "
+        "panal model evaluate on texts neither training nor tuning saw; sparse engine and "
+        "--embeddings e5; one core (OMP/OpenBLAS/MKL threads = 1)",
         "commands": [
-            "panal model train --task intent --train TRAIN --dev DEV [--oos-label oos] --out DIR",
-            "panal model evaluate --model DIR --test DEV --no-per-label",
+            "panal model train --task intent --train TRAIN [--dev DEV_HALF] [--oos-label oos] "
+            "[--embeddings e5] --out DIR",
+            "panal model evaluate --model DIR --test TEST --no-per-label",
         ],
         "data": str(SHARED),
         "load_average_1m": {"before": load_before, "after": common.load_average()},

@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("hooks/", include("panal.channels.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("panal.understanding.urls")),
     path("", include("panal.listening.urls")),
 ]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from panal.listening import search, services
+from panal.listening import pipeline, search, services
 from panal.listening.models import Mention, MentionVersion
 from panal.listening.normalise import ItemError, parse_item
 
@@ -89,10 +89,9 @@ def test_pipeline_links_threads_authors_and_brand(account, org, django_capture_o
     assert r1.author_id == r3.author_id and r1.author.display_name == "Ana"
     assert r1.brand.name == "Acme Móvil"
     assert [m.external_id for m in services.thread_of(r3)] == ["r1", "r2", "r3"]
-    assert r1.stages_done == [
-        *("normalise", "language", "sentiment", "intent"),
-        *("authors", "brands", "threads", "index"),
-    ]
+    assert r1.stages_done == [s.name for s in pipeline.stages()]
+    assert r1.stages_done[:2] == ["normalise", "understand"]
+    assert r1.stages_done[-1] == "index"
 
 
 @pytest.mark.parametrize(

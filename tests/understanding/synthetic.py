@@ -74,3 +74,18 @@ def write(path: Path, items: list[Example]) -> Path:
             )
             out.write("\n")
     return path
+
+
+def pairs(n: int, seed: int = 5) -> list[Example]:
+    """Texts about two topics at once, labelled with both (`labels`, the first one main)."""
+    rng = random.Random(seed)
+    names = sorted(TOPICS)
+    out = []
+    for i in range(n):
+        lang = i % 2
+        first, second = rng.sample(names, 2)
+        words = rng.sample(TOPICS[first][lang], 2) + rng.sample(TOPICS[second][lang], 2)
+        words += rng.sample(FILLERS[lang], 3)
+        rng.shuffle(words)
+        out.append(Example(" ".join(words), first, (first, second)))
+    return out

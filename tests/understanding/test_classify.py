@@ -6,7 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from panal.understanding import intent, language, sentiment
+from panal.org.models import CatalogueItem
+from panal.understanding import entities, intent, language, sentiment, urgency
 
 LINES = [
     {"id": 1, "text": "Pésimo servicio, llevo tres días sin internet y nadie me responde."},
@@ -55,7 +56,43 @@ def test_every_line_gets_the_default_path(tmp_path):
         "language": language.MODEL,
         "sentiment": sentiment.shipped().name,
         "intent": intent.model_name(intent.load()),
+        "urgency": urgency.MODEL,
+        "entities": entities.MODEL,
     }
+    assert es["urgency_level"] in {"low", "normal", "high", "critical"}
+    assert 0 <= es["urgency"] <= 1 and es["urgency_reasons"]
+    assert emoji["entities"] == [] and long["entities"] == []
+
+
+def test_urgency_reads_the_lines_author_and_entities_the_catalogue(tmp_path, db, org):
+    CatalogueItem.objects.create(
+        organisation=org, kind="competitor", name="Telco Rival", aliases="rivalnet"
+    )
+    exposed = {
+        "text": "Voy a demandar a RivalNet por estafa, lo cuento en Montevideo",
+        "visibility": "public",
+        "author": {"id": "9", "followers": 250_000, "verified": True,
+                   "description": "Periodista de tecnología"},
+    }  # fmt: skip
+    quiet = {"text": "Voy a demandar a RivalNet por estafa, lo cuento en Montevideo",
+             "visibility": "private"}  # fmt: skip
+    source = write(
+        tmp_path / "in.jsonl", [json.dumps(r, ensure_ascii=False) for r in (exposed, quiet)]
+    )
+    loud, calm = records(run(source, "--org", org.slug)[0])
+    assert loud["urgency"] > calm["urgency"]
+    assert {r["reason"] for r in loud["urgency_reasons"]} >= {"followers", "verified", "journalist"}
+    assert "journalist" not in {r["reason"] for r in calm["urgency_reasons"]}
+    named = {(e["kind"], e["text"]) for e in loud["entities"]}
+    assert ("competitor", "RivalNet") in named and ("place", "Montevideo") in named
+    # Without the organisation, its catalogue is not known; places still are.
+    plain = records(run(source)[0])[0]
+    assert {e["kind"] for e in plain["entities"]} == {"place"}
+
+
+def test_an_unknown_organisation_is_refused(tmp_path, db):
+    source = write(tmp_path / "in.jsonl", ['{"text": "hola"}'])
+    assert "exit 2: no organisation 'nope'" in run(source, "--org", "nope")[1]
 
 
 def test_same_answers_as_the_stage_functions(tmp_path):

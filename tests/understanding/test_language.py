@@ -147,7 +147,7 @@ def test_the_stage_sets_the_language_through_ingest(account, django_capture_on_c
     assert row.lang_model == language.MODEL
     assert row.lang_model.startswith("panal-language@") and "py3langid-" in row.lang_model
     assert 0.5 < row.lang_confidence <= 1
-    assert Mention.objects.get(external_id="l1").stages_done[:2] == ["normalise", "language"]
+    assert Mention.objects.get(external_id="l1").stages_done[:2] == ["normalise", "understand"]
 
 
 def test_the_network_language_is_kept(account, django_capture_on_commit_callbacks):
@@ -192,7 +192,7 @@ def test_a_long_html_mention_is_processed(account, django_capture_on_commit_call
         ingest(account, {"external_id": "big", "text_html": paragraph * 800})  # ~52 KB
     mention = Mention.objects.get(external_id="big")
     assert (mention.lang, mention.lang_source) == ("es", "detected")
-    assert "language" in mention.stages_done
+    assert "understand" in mention.stages_done
 
 
 # --- the sentiment seed data ------------------------------------------------------------

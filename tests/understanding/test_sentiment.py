@@ -49,7 +49,10 @@ def test_negation_turns_the_lexicon():
 
 def test_the_card_records_the_dev_scores():
     card = sentiment.shipped().card
-    assert set(card["scores"]) == {"sentiment_es_dev.jsonl", "sentiment_en_dev.jsonl"}
+    assert set(card["scores"]) == {"own", "tweets_es", "tweets_en"}
+    assert set(card["scores_fast_path"]) == set(card["scores"])
+    files = {f["file"] for f in card["dev"]["files"]}
+    assert {"sentiment_es_dev.jsonl", "sentiment_tweets_dev.jsonl"} <= files
     assert card["lexicon_weight"] >= 0
 
 
@@ -99,17 +102,17 @@ def test_the_stage_sets_sentiment_through_ingest(account, django_capture_on_comm
     assert got["s2"].sentiment == "positive" and got["s2"].sentiment_score > 0
     assert got["s3"].sentiment == "positive"
     assert got["s4"].sentiment in sentiment.LABELS
-    assert got["s1"].lang == "es"  # the language stage's fields are kept
+    assert got["s1"].lang == "es"  # the same row holds the language
     assert got["s1"].sentiment_model == sentiment.shipped().name
     assert got["s1"].sentiment_model.startswith("panal-sentiment@")
     assert 0 < got["s1"].sentiment_confidence <= 1
-    assert "sentiment" in Mention.objects.get(external_id="s1").stages_done
+    assert "understand" in Mention.objects.get(external_id="s1").stages_done
 
 
 def test_train_rebuilds_the_same_model(tmp_path):
     out = StringIO()
     call_command("train", "--out", tmp_path, "--only", "sentiment", stdout=out)
-    assert "sentiment_es_dev.jsonl" in out.getvalue()
+    assert "tweets_es" in out.getvalue()
     rebuilt = sentiment.load(str(tmp_path / "sentiment"))
     texts = [t for t, _ in CLEAR] + ["", "meh", "la entrega ok pero el producto roto"]
     assert rebuilt.predict_labels(texts) == sentiment.shipped().predict_labels(texts)

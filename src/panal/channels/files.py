@@ -49,6 +49,8 @@ COLUMN_ALIASES = {
     **dict.fromkeys(["author_name", "user_name", "display_name"], "author_display_name"),
     **dict.fromkeys(["author_id", "user_id"], "author_external_id"),
     **dict.fromkeys(["followers", "followers_count"], "author_followers"),
+    **dict.fromkeys(["verified", "user_verified"], "author_verified"),
+    **dict.fromkeys(["description", "user_description", "bio"], "author_description"),
     **dict.fromkeys(["parent_id", "in_reply_to", "in_reply_to_id"], "in_reply_to_external_id"),
     **dict.fromkeys(["thread_id", "conversation_id"], "thread_external_id"),
     **dict.fromkeys(["stars", "star_rating"], "rating"),

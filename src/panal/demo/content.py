@@ -161,6 +161,8 @@ class Author:
     is_bot: bool | None = None
     outlet: str = ""
     kind: str = "person"  # person, journalist, influencer, spammer
+    verified: bool | None = None  # the network's badge; None where it has none
+    bio: str = ""
 
 
 # --- small random helpers -------------------------------------------------------------
@@ -246,6 +248,7 @@ class Context:
         "job_en",
         "press_topic",
         "press_topic_en",
+        "spokes",
         "legal_reason",
         "month",
     }
@@ -401,6 +404,8 @@ class Context:
                 return rng.choice(P.PRESS_TOPICS_ES)
             case "press_topic_en":
                 return rng.choice(P.PRESS_TOPICS_EN)
+            case "spokes":
+                return rng.choice(P.SPOKESPEOPLE["en" if en else "es"])
             case "legal_reason":
                 return rng.choice(P.LEGAL_REASONS_ES)
             case "legal_reason_en":
@@ -626,6 +631,8 @@ class Authors:
         else:
             lang = "en" if rng.random() < ENGLISH_SHARE else "es"
             country = _weighted(rng, COUNTRY_WEIGHTS)
+            if kind.startswith("burst:"):  # a voice of a fast-growing thread (see BURSTS)
+                lang, country = "es", kind.split(":", 1)[1]
             c = P.COUNTRIES[country]
             if lang == "en":
                 first, last, nicks = rng.choice(P.EN_FIRST), rng.choice(P.EN_LAST), P.EN_NICK
@@ -663,6 +670,7 @@ class Authors:
             followers = None  # these networks do not say
         if channel == "facebook":
             handle_out = ""  # pages see a name and a page-scoped id, no handle
+        verified, bio = self._profile(rng, channel, kind, lang, outlet, country)
         return Author(
             external_id=ext,
             handle=handle_out,
@@ -675,7 +683,30 @@ class Authors:
             is_bot=is_bot,
             outlet=outlet,
             kind=kind,
+            verified=verified,
+            bio=bio,
         )
+
+    @staticmethod
+    def _profile(
+        rng: random.Random, channel: str, kind: str, lang: str, outlet: str, country: str
+    ) -> tuple[bool | None, str]:
+        """(verified, bio) where the network shows them: journalists and influencers are
+        verified and say what they do; some people write a line about themselves."""
+        if channel not in SOCIAL:
+            return None, ""
+        if kind == "journalist":
+            bio = rng.choice(P.JOURNALIST_BIOS[lang]).replace("{outlet}", outlet)
+            return True, bio
+        if kind == "influencer":
+            return True, P.INFLUENCER_BIOS[lang]
+        if kind == "spammer":
+            return False, rng.choice(["", "💰💰💰", "Gana dinero desde casa"])
+        bio = ""
+        if rng.random() < 0.3:
+            city = rng.choice(list(P.COUNTRIES[country]["cities"]))
+            bio = rng.choice(P.PERSON_BIOS[lang]).replace("{city}", city)
+        return False, bio
 
     @staticmethod
     def _handle(rng: random.Random, first: str, last: str, nicks: list[str], country: str) -> str:
@@ -775,6 +806,7 @@ class _Builder:
         self.recent: dict[str, list[tuple[dict, str, str]]] = {}
         self.chats: dict[tuple[str, str], dict] = {}
         self.incident_at = now - timedelta(days=min(6.0, days * 0.2), hours=3)
+        self.bursts: dict[str, tuple[dict, str]] = {}  # key → (root item, its city)
 
     def account_for(self, rng: random.Random, category: str) -> AccountSpec:
         weights = {ch: w for ch, w in CHANNEL_WEIGHTS[category].items() if ch in self.by_channel}
@@ -828,6 +860,41 @@ class _Builder:
         self._remember(account, item, category, author)
         answered = parent[0] if parent is not None else (chat if follows else None)
         return DemoMention(account.slug, item), author, answered
+
+    def burst(self, i: int) -> tuple[DemoMention, Author, dict | None] | None:
+        """Mention i of a fast-growing complaint thread (phrases.BURSTS): its root, or one
+        of the replies that pile up within the hour. None when the account is not there."""
+        key, k = BURST_PLAN[i]
+        slug, country, roots, replies = P.BURSTS[key]
+        account = self.spec.get(slug)
+        if account is None or (k >= 0 and key not in self.bursts):
+            return None
+        rng = random.Random(f"panal-demo:{self.seed}:burst:{i}")
+        author = self.authors.get(account.kind, f"burst:{country}", i)
+        brand = account.brand or "fibra"
+        ctx = Context(rng, "es", country, brand, account.kind, account.handle, False)
+        parent = None
+        if k < 0:
+            text = render(rng.choice(roots), ctx)
+        else:
+            parent, city = self.bursts[key]
+            ctx.pin("city", city)
+            ctx.hood = rng.choice(ctx.c["cities"].get(city) or [ctx.hood])
+            text = roughen(render(replies[k % len(replies)], ctx), rng, "es", "angry")
+        item = {
+            "visibility": "public",
+            "text": text,
+            "raw": {
+                "demo_category": "complaint",
+                "demo_lang": "es",
+                "demo_country": country,
+                "demo_burst": key,
+            },
+        }
+        if k < 0:  # others may answer the root too (its replies are near "now": not them)
+            self.bursts[key] = (item, ctx.city)
+            self._remember(account, item, "complaint", author)
+        return DemoMention(account.slug, item), author, parent
 
     def _private(self, rng: random.Random, channel: str, category: str) -> bool:
         if channel in PRIVATE_CHANNELS:
@@ -981,7 +1048,10 @@ class _Builder:
         item["title"] = render(title, ctx)
         item["raw"] = {"site": site[0]}
         item["_site"] = site[1]
-        return _join([render(summary, ctx), render(rng.choice(P.ARTICLE_EXTRAS[ctx.lang]), ctx)])
+        parts = [render(summary, ctx), render(rng.choice(P.ARTICLE_EXTRAS[ctx.lang]), ctx)]
+        if cat in {"media", "complaint", "legal", "competitor"} and rng.random() < 0.5:
+            parts.append(render(rng.choice(P.SPOKESPEOPLE_QUOTES[ctx.lang]), ctx))
+        return _join(parts)
 
     def _email(
         self, rng: random.Random, ctx: Context, category: str, author: Author, item: dict
@@ -1151,6 +1221,10 @@ def _finish(
         item["author_followers"] = author.followers
     if author.is_bot:
         item["author_is_bot"] = True
+    if author.verified is not None:
+        item["author_verified"] = author.verified
+    if author.bio:
+        item["author_description"] = author.bio
     if channel in LANG_GIVEN or (channel == "youtube" and rng.random() < 0.3):
         item["lang"] = author.lang
     if not private and channel in SOCIAL | {"reddit"}:
@@ -1191,6 +1265,41 @@ def _time(b: _Builder, rng: random.Random, m: DemoMention, parent: dict | None) 
     if at > b.now:
         at -= timedelta(days=1)
     return max(at, b.now - timedelta(days=b.days))
+
+
+# --- fast-growing threads (phrases.BURSTS): a complaint and its replies within the hour ---
+
+BURST_FIRST = 40  # the roots' indexes: 40, 41, …; their replies follow every 9th index
+
+
+def _burst_plan() -> dict[int, tuple[str, int]]:
+    """index → (burst key, reply number, -1 for the root). Fixed indexes, so even a
+    small demo holds the threads, and mention i never depends on how many are made."""
+    plan: dict[int, tuple[str, int]] = {}
+    for n, (key, spec) in enumerate(P.BURSTS.items()):
+        plan[BURST_FIRST + n] = (key, -1)
+        slots = (
+            i
+            for i in range(BURST_FIRST + 3, 10_000)
+            if i % 9 == (7 + 4 * n) % 9 and i not in P.HOSTILE and i not in plan
+        )
+        for k, _ in enumerate(spec[3]):
+            plan[next(slots)] = (key, k)
+    return plan
+
+
+BURST_PLAN = _burst_plan()
+
+
+def _burst_time(b: _Builder, i: int, rng: random.Random, parent: dict | None) -> datetime:
+    """The root 55 minutes ago; its replies spread over the hour since, newest last."""
+    if parent is None:
+        return b.now - timedelta(minutes=55, seconds=rng.randint(0, 60))
+    key, k = BURST_PLAN[i]
+    parent_at = datetime.fromisoformat(parent["created_at"].replace("Z", "+00:00"))
+    step = 50 / (len(P.BURSTS[key][3]) + 1)
+    at = parent_at + timedelta(minutes=(k + 1) * step, seconds=rng.randint(0, 50))
+    return min(at, b.now - timedelta(seconds=rng.randint(5, 60)))
 
 
 # --- hostile inputs (phrases.HOSTILE): the demo shows they are stored and escaped ------
@@ -1243,8 +1352,15 @@ def iter_mentions(
     b = _Builder(seed, days, now, accounts)
     for i in range(n):
         rng = random.Random(f"panal-demo:{seed}:{i}:shape")
+        burst = b.burst(i) if i in BURST_PLAN else None
         if i in P.HOSTILE:
             m, parent = _hostile(b, i), None
+        elif burst is not None:
+            m, author, parent = burst
+            _finish(b, i, m, author, rng, parent)
+            m.data["created_at"] = _burst_time(b, i, rng, parent).strftime("%Y-%m-%dT%H:%M:%SZ")
+            yield m
+            continue
         else:
             m, author, parent = b.build(i)
             _finish(b, i, m, author, rng, parent)

@@ -25,7 +25,7 @@ from panal.listening.models import Mention
 from panal.listening.normalise import parse_item
 from panal.org import services as org_services
 from panal.org.choices import Role
-from panal.org.models import Brand, Organisation
+from panal.org.models import Brand, CatalogueItem, Organisation
 
 from . import builders, content
 from . import phrases as P
@@ -89,7 +89,26 @@ def company() -> Organisation:
     if org.timezone == "UTC":
         Organisation.objects.filter(pk=org.pk).update(timezone="America/Mexico_City")
         org.timezone = "America/Mexico_City"
+    catalogue(org)
     return org
+
+
+def catalogue(org: Organisation) -> int:
+    """Ceibo's catalogue (phrases.CATALOGUE): its plans, devices and app, its competitors
+    with the names people use for them, and its spokespeople. Returns how many are new."""
+    brands = {b.slug: b for b in Brand.objects.filter(organisation=org)}
+    created = 0
+    for kind, items in P.CATALOGUE.items():
+        for name, aliases, brand_key in items:
+            brand = brands.get(slugify(P.BRANDS[brand_key])) if brand_key else None
+            _, new = CatalogueItem.objects.update_or_create(
+                organisation=org,
+                kind=kind,
+                name=name,
+                defaults={"aliases": "\n".join(aliases), "brand": brand},
+            )
+            created += new
+    return created
 
 
 def people(org: Organisation, password: str = PASSWORD) -> list[tuple[Login, object]]:

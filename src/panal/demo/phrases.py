@@ -1266,4 +1266,98 @@ HOSTILE = {
         {"text": "Controles \u0007\u001b[31mrojo\u001b[0m: la app no abre desde la actualización"},
     ),
 }
+
+# --- the catalogue: what the `entities` stage recognises by name --------------------------
+# kind → [(name, aliases, brand key or None)]. The competitors are the invented ones above.
+
+CATALOGUE = {
+    "product": [
+        ("Plan Libre", ["Libre 15 GB plan", "Libre 30 GB plan"], "movil"),
+        ("Plan Ilimitado", ["Unlimited plan", "Ilimitado Plus", "Unlimited Plus"], "movil"),
+        ("Plan Familia", ["family plan"], "movil"),
+        ("Plan Joven", [], "movil"),
+        ("Plan Viajero", ["Viajero roaming plan"], "movil"),
+        ("Plan Empresas", [], "movil"),
+        ("Prepago Recarga Fácil", ["Recarga Fácil", "prepaid Recarga Fácil"], "movil"),
+        ("Fibra 1 Giga", ["1 Gig fiber", "fibra de 1 Giga"], "fibra"),
+        ("Fibra Gamer 700", ["Gamer 700 plan", "Fibra Gamer"], "fibra"),
+        ("Fibra Hogar 200", ["Fibra Hogar"], "fibra"),
+        ("Combo Fibra + TV", ["fiber + TV bundle", "Combo Triple"], "fibra"),
+        ("Módem Ceibo", ["módem", "router"], "fibra"),
+        ("Decodificador Ceibo TV", ["decodificador", "deco"], "fibra"),
+        ("Mi Ceibo", ["app Mi Ceibo", "Mi Ceibo app"], "movil"),
+    ],
+    "competitor": [
+        ("Norte Móvil", ["NorteMovil", "Norte Mobile"], None),
+        ("Pampa Cel", ["PampaCel"], None),
+        ("Vértice Telecom", ["Vértice", "VerticeTel"], None),
+        ("Ola Fibra", ["OlaFibra"], None),
+        ("Zenda", ["Zenda Telecom", "ZendaMX"], None),
+        ("Red Austral", ["RedAustral"], None),
+    ],
+    "person": [
+        ("Mariana Ledesma", ["Mariana Ledesma Quiroga"], None),  # chief executive
+        ("Joaquín Ferrer", ["Joaquin Ferrer"], None),  # head of communications
+        ("Inés Caballero", ["Ines Caballero"], None),  # customer experience director
+    ],
+}
+SPOKESPEOPLE = {  # who speaks for Ceibo in the news, with the role
+    "es": ["Mariana Ledesma, directora general de {co}",
+           "Joaquín Ferrer, director de comunicación de {co}",
+           "Inés Caballero, directora de experiencia de {co}"],
+    "en": ["Mariana Ledesma, {co}'s chief executive",
+           "Joaquín Ferrer, head of communications at {co}",
+           "Inés Caballero, {co}'s customer experience director"],
+}
+SPOKESPEOPLE_QUOTES = {
+    "es": ["“Estamos trabajando para resolverlo cuanto antes”, dijo {spokes}.",
+           "{spokes}, aseguró que la inversión seguirá en {city}.",
+           "Según {spokes}, el servicio quedará normalizado esta semana."],
+    "en": ["“We are working to fix it as fast as we can,” said {spokes}.",
+           "{spokes}, said investment in {city} will continue."],
+}
+# Authors' bios (the `author_description` field). Journalists and influencers are verified.
+JOURNALIST_BIOS = {
+    "es": ["Periodista de tecnología en {outlet}. Opiniones propias.",
+           "Reportera de telecomunicaciones y consumo · {outlet}",
+           "Editor de {outlet}. Escribo sobre conectividad en América Latina."],
+    "en": ["Tech reporter at {outlet}. Views my own.",
+           "Telecom journalist, {outlet}. DMs open for tips."],
+}
+INFLUENCER_BIOS = {
+    "es": "Reseñas de celulares, planes y gadgets 📱 Colaboraciones por DM",
+    "en": "Travel + tech. Honest reviews of phones and plans.",
+}
+PERSON_BIOS = {
+    "es": ["Mamá, ingeniera y fan del café ☕", "Hincha de fútbol. Vivo en {city}.",
+           "Estudiante de diseño", "Contador. Opiniones personales.", "Amante de los perros 🐾"],
+    "en": ["Dad, runner, coffee addict", "Designer based in {city}", "Remote worker, always online"],
+}
+
+# --- fast-growing complaint threads: a root and many replies within the last hour --------
+# key → (account slug, country, root templates, reply templates)
+BURSTS = {
+    "caida-fibra": (
+        "ceibo-x-fibra", "CO",
+        ["{B}, se cayó la fibra en todo {city} y ya van {hours}. Si no lo arreglan hoy pongo la denuncia ante {reg}. #CeiboCaido"],
+        ["Igual en {hood}, sin servicio desde hace {hours}.", "Súmenme a la denuncia ante {reg}.",
+         "Esto ya se está haciendo viral y {co} sin responder.", "Confirmo, caído en {hood} 😤",
+         "Yo también voy a poner la queja en {reg}.", "Tengo el {planf} y nada, ni una luz en {device}.",
+         "Trabajo desde casa y perdí el día entero. Que alguien de {co} responda.",
+         "Si hay que hacer una demanda colectiva me sumo.", "+1 en {hood}, llamé y nadie contesta.",
+         "Llevamos {hours} así. Pésimo.", "En {hood} igual, y el {planf} lo cobran completo.",
+         "Lo están comentando hasta en las noticias.", "¿Alguien sabe algo? {hood} sin internet.",
+         "Voy a hablar con un abogado, esto no puede ser."],
+    ),
+    "cobro-doble": (
+        "ceibo-facebook-movil", "MX",
+        ["{B}, me cobraron dos veces el {planm} y nadie me responde. Esto es una estafa, ya hablé con un abogado."],
+        ["A mí también me cobraron doble este mes.", "Lo mismo, dos cargos de {amount}. Estafa.",
+         "Ya puse mi queja en {reg}, háganlo todos.", "Igual aquí en {city}, cargo doble.",
+         "Esto es fraude, voy a denunciar.", "¿Y el reembolso? Nada todavía.",
+         "Me pasó con el {planm}, ya van {days} sin respuesta.", "Compartan para que se haga viral.",
+         "Súmenme, ya tengo las capturas.", "Qué vergüenza {co}, devuelvan el dinero.",
+         "Mi abogado dice que es demanda segura.", "Confirmo, me cobraron {amount} dos veces."],
+    ),
+}
 # fmt: on

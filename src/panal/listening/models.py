@@ -20,6 +20,8 @@ class Author(models.Model):
     followers = models.BigIntegerField(null=True, blank=True)
     avatar_url = models.URLField(max_length=2000, blank=True)
     is_bot = models.BooleanField(null=True)
+    is_verified = models.BooleanField(null=True)  # the network's verified badge
+    description = models.TextField(blank=True)  # the author's bio
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
 
@@ -81,6 +83,8 @@ class Mention(models.Model):
     author_followers = models.BigIntegerField(null=True, blank=True)
     author_avatar_url = models.CharField(max_length=2000, blank=True)
     author_is_bot = models.BooleanField(null=True)
+    author_verified = models.BooleanField(null=True)  # the network's verified badge
+    author_description = models.TextField(blank=True)  # the author's bio
     # Threads: the "threads" stage links parent and root from the external ids.
     thread_external_id = models.CharField(max_length=512, blank=True)
     in_reply_to_external_id = models.CharField(max_length=512, blank=True)

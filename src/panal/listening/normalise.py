@@ -24,7 +24,11 @@ EVENTS = {"created", "edited", "deleted"}
 _KINDS = set(Kind.values)
 _VISIBILITIES = set(Visibility.values)
 _CAPABILITIES = set(ReplyCapability.values)
-_AUTHOR_KEYS = ("external_id", "handle", "display_name", "followers", "avatar_url", "is_bot")
+_AUTHOR_KEYS = (
+    "external_id", "handle", "display_name", "followers", "avatar_url", "is_bot", "verified",
+    "description",
+)  # fmt: skip
+MAX_BIO = 5000  # characters of an author's description (bio)
 
 
 class ItemError(ValueError):
@@ -50,6 +54,8 @@ class Item:
     author_followers: int | None = None
     author_avatar_url: str = ""
     author_is_bot: bool | None = None
+    author_verified: bool | None = None
+    author_description: str = ""
     thread_external_id: str = ""
     in_reply_to_external_id: str = ""
     urls: list = field(default_factory=list)
@@ -233,6 +239,8 @@ def parse_item(data: Any) -> Item:
     item.author_followers = _int(data, "author_followers", low=0, high=10**12)
     item.author_avatar_url = _url(_str(data, "author_avatar_url", 2000))
     item.author_is_bot = _bool(data, "author_is_bot")
+    item.author_verified = _bool(data, "author_verified")
+    item.author_description = clean(_str(data, "author_description", MAX_BIO))
     if not item.author_external_id:
         item.author_external_id = item.author_handle
     item.thread_external_id = _str(data, "thread_external_id", 512)

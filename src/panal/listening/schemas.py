@@ -61,6 +61,8 @@ class AuthorOut(Schema):
     followers: int | None
     avatar_url: str
     is_bot: bool | None
+    verified: bool | None
+    description: str = Field(description="The author's bio, as the network gave it.")
 
 
 class MentionOut(Schema):
@@ -118,6 +120,8 @@ class MentionOut(Schema):
                 "followers": a.followers,
                 "avatar_url": a.avatar_url,
                 "is_bot": a.is_bot,
+                "verified": a.is_verified,
+                "description": a.description,
             }
         return {
             "id": None,
@@ -127,6 +131,8 @@ class MentionOut(Schema):
             "followers": obj.author_followers,
             "avatar_url": obj.author_avatar_url,
             "is_bot": obj.author_is_bot,
+            "verified": obj.author_verified,
+            "description": obj.author_description,
         }
 
 
@@ -196,6 +202,8 @@ class AuthorIn(Schema):
     followers: int | None = None
     avatar_url: str | None = None
     is_bot: bool | None = None
+    verified: bool | None = None
+    description: str | None = Field(None, description="The author's bio (5,000 characters).")
 
 
 class MentionItemIn(Schema):
@@ -220,6 +228,8 @@ class MentionItemIn(Schema):
     author_followers: int | None = None
     author_avatar_url: str | None = None
     author_is_bot: bool | None = None
+    author_verified: bool | None = None
+    author_description: str | None = None
     thread_external_id: str | None = None
     in_reply_to_external_id: str | None = None
     urls: list[str] | None = None

@@ -42,6 +42,17 @@ def _permalink(m: Mention) -> str:
     return ""
 
 
+# What a newer mention refreshes on its author (a blank or unknown value keeps the old).
+_AUTHOR_REFRESHED = (
+    "handle",
+    "display_name",
+    "followers",
+    "is_verified",
+    "description",
+    "last_seen_at",
+)
+
+
 @stage("authors", order=200)
 def upsert_authors(mentions: list[Mention]) -> None:
     """Create or refresh the Author of each mention and link it."""
@@ -57,7 +68,9 @@ def upsert_authors(mentions: list[Mention]) -> None:
             organisation_id=org, channel=channel, external_id=ext,
             handle=m.author_handle, display_name=m.author_display_name,
             followers=m.author_followers, avatar_url=m.author_avatar_url[:2000],
-            is_bot=m.author_is_bot, first_seen_at=m.created_at, last_seen_at=m.created_at,
+            is_bot=m.author_is_bot, is_verified=m.author_verified,
+            description=m.author_description, first_seen_at=m.created_at,
+            last_seen_at=m.created_at,
         )
         for (org, channel, ext), m in by_key.items()
         if (org, channel, ext) not in existing
@@ -72,15 +85,16 @@ def upsert_authors(mentions: list[Mention]) -> None:
             m.author_handle or author.handle,
             m.author_display_name or author.display_name,
             m.author_followers if m.author_followers is not None else author.followers,
+            m.author_verified if m.author_verified is not None else author.is_verified,
+            m.author_description or author.description,
             max(author.last_seen_at, m.created_at),
         )
-        if fresh != (author.handle, author.display_name, author.followers, author.last_seen_at):
-            author.handle, author.display_name, author.followers, author.last_seen_at = fresh
+        if fresh != tuple(getattr(author, f) for f in _AUTHOR_REFRESHED):
+            for name, value in zip(_AUTHOR_REFRESHED, fresh, strict=True):
+                setattr(author, name, value)
             refreshed.append(author)
     if refreshed:
-        Author.objects.bulk_update(
-            refreshed, ["handle", "display_name", "followers", "last_seen_at"], batch_size=500
-        )
+        Author.objects.bulk_update(refreshed, list(_AUTHOR_REFRESHED), batch_size=500)
     linked = []
     for m in mentions:
         author = existing.get((m.organisation_id, m.channel, m.author_external_id))

@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from panal.core.csvsafe import write_rows
 from panal.org.services import current_organisation
+from panal.understanding.forms import panel as corrections_panel
 from panal.understanding.queries import understanding_of
 
 from . import queries, reports, services
@@ -131,6 +132,7 @@ def mention_detail(request: HttpRequest, mention_id: int) -> HttpResponse:
         "versions": list(mention.versions.all()),
         "thread": services.thread_of(mention),
         "understanding": understanding_of(mention),
+        "corrections": corrections_panel(request.user, mention),
         "filter_query": filters.query(),
         "back_url": f"{reverse('inbox')}?{filters.query()}" if filters.active else reverse("inbox"),
     }

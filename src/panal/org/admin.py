@@ -1,12 +1,48 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Brand, Membership, Organisation, Team
+from .models import Brand, CatalogueItem, Membership, Organisation, Team
 
 
 class BrandInline(admin.TabularInline):
     model = Brand
     extra = 0
+
+
+class CatalogueItemForm(forms.ModelForm):
+    class Meta:
+        model = CatalogueItem
+        fields = ["organisation", "kind", "name", "aliases", "brand"]
+
+    def clean(self):
+        cleaned = super().clean()
+        brand = cleaned.get("brand")
+        org_id = cleaned["organisation"].id if cleaned.get("organisation") else None
+        org_id = org_id or self.instance.organisation_id
+        if brand is not None and org_id is not None and brand.organisation_id != org_id:
+            self.add_error("brand", _("The brand must be one of this organisation's brands."))
+        return cleaned
+
+
+class CatalogueItemInline(admin.TabularInline):
+    """The organisation's catalogue: what the `entities` stage recognises by name."""
+
+    model = CatalogueItem
+    form = CatalogueItemForm
+    extra = 0
+    fields = ["kind", "name", "aliases", "brand"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "brand":  # only the organisation's own brands
+            match = request.resolver_match
+            org_id = match.kwargs.get("object_id") if match else None
+            brands = (
+                Brand.objects.filter(organisation_id=org_id) if org_id else Brand.objects.none()
+            )
+            kwargs["queryset"] = brands
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class TeamInline(admin.TabularInline):
@@ -20,7 +56,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ["engagement_model"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [BrandInline, TeamInline]
+    inlines = [BrandInline, CatalogueItemInline, TeamInline]
 
 
 @admin.register(Team)
@@ -34,6 +70,14 @@ class TeamAdmin(admin.ModelAdmin):
 class BrandAdmin(admin.ModelAdmin):
     list_display = ["name", "organisation", "slug"]
     list_filter = ["organisation"]
+
+
+@admin.register(CatalogueItem)
+class CatalogueItemAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "organisation", "brand"]
+    list_filter = ["organisation", "kind"]
+    search_fields = ["name", "aliases"]
+    form = CatalogueItemForm
 
 
 @admin.register(Membership)

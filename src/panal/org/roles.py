@@ -10,6 +10,10 @@ from .choices import Role
 
 READ = ["listening.view_mention", "org.view_reports"]
 ANSWER = ["listening.draft_reply", "listening.publish_reply", "listening.correct_mention"]
+# The organisation's own models (docs/understanding.md#corrections-and-your-own-models):
+# seeing versions and scores, and retraining, promoting or rolling back (change).
+SEE_MODELS = ["understanding.view_orgmodel", "understanding.view_correction"]
+TRAIN_MODELS = [*SEE_MODELS, "understanding.change_orgmodel"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.DIRECTOR: [
@@ -19,6 +23,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "listening.manage_queries",
         "org.manage_organisation",
         "channels.view_channelaccount",
+        *SEE_MODELS,
     ],
     Role.AREA_MANAGER: [*READ, *ANSWER],
     Role.ANALYST: [
@@ -26,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "listening.correct_mention",
         "listening.manage_queries",
         "listening.ingest_mention",
+        *TRAIN_MODELS,
     ],
     Role.AGENT: [*READ, *ANSWER],
     Role.COMMUNITY_MANAGER: [
@@ -49,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             for app, model in [
                 ("org", "organisation"),
                 ("org", "brand"),
+                ("org", "catalogueitem"),
                 ("org", "team"),
                 ("org", "membership"),
                 ("auth", "user"),
@@ -59,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             for action in ("view", "add", "change", "delete")
         ),
         "channels.view_inbounddelivery",
+        *TRAIN_MODELS,
     ],
     # Any employee: read access to listening results and the regular reports.
     Role.EVERYONE: list(READ),

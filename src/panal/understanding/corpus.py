@@ -1,9 +1,11 @@
 """Labelled examples in JSON Lines: reading with per-line errors, splitting (docs/understanding.md).
 
-A file holds one JSON object per line with a string `text` and a string `label`; other
-fields (`lang`, `id`, …) are ignored and blank lines are skipped. A line that is not valid
-UTF-8 or JSON, or lacks either field, raises `DataError` naming the file and line number:
-a model is never trained or scored on a file that was half read.
+A file holds one JSON object per line with a string `text` and either a string `label` or
+a list `labels` of one or more distinct strings (a text with several labels: the first is
+its main one, unless `label` names another of the list); other fields (`lang`, `id`, …)
+are ignored and blank lines are skipped. A line that is not valid UTF-8 or JSON, or lacks
+or mangles those fields, raises `DataError` naming the file and line number: a model is
+never trained or scored on a file that was half read.
 """
 
 from __future__ import annotations
@@ -29,8 +31,17 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Example:
+    """A labelled text: `label` is its main label, `labels` all of them (main first) when
+    the line gave several; single-label code reads `label` only."""
+
     text: str
     label: str
+    labels: tuple[str, ...] = ()
+
+    @property
+    def label_set(self) -> tuple[str, ...]:
+        """Every label of the text, the main one first."""
+        return self.labels or (self.label,)
 
 
 @dataclass(frozen=True)
@@ -80,23 +91,48 @@ def _example(path: Path, number: int, raw: bytes, fallback_label: str | None = N
     if not isinstance(obj, dict):
         raise DataError(path, "not a JSON object", number)
     text, label = obj.get("text"), obj.get("label")
-    if label is None and fallback_label:
-        label = obj.get(fallback_label)
     if not isinstance(text, str):
         raise DataError(path, 'no "text" string', number)
-    if isinstance(label, bool) or not isinstance(label, str | int):
-        raise DataError(path, 'no "label" string', number)
-    label = str(label).strip()
-    if not label:
-        raise DataError(path, 'an empty "label"', number)
+    if "labels" in obj:
+        return _multi(path, number, text, obj["labels"], label)
+    if label is None and fallback_label:
+        label = obj.get(fallback_label)
+    label = _label(path, number, label, '"label"')
     return Example(text, label)
+
+
+def _label(path: Path, number: int, value: object, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise DataError(path, f"no {where} string", number)
+    label = str(value).strip()
+    if not label:
+        raise DataError(path, f"an empty {where}", number)
+    return label
+
+
+def _multi(path: Path, number: int, text: str, values: object, main: object) -> Example:
+    if not isinstance(values, list) or not values:
+        raise DataError(path, '"labels" is not a list of one or more label strings', number)
+    labels = [_label(path, number, v, '"labels" item') for v in values]
+    if len(set(labels)) != len(labels):
+        raise DataError(path, 'a label repeated in "labels"', number)
+    if main is not None:
+        first = _label(path, number, main, '"label"')
+        if first not in labels:
+            raise DataError(path, f'"label" {first!r} is not one of "labels"', number)
+        labels.remove(first)
+        labels.insert(0, first)
+    return Example(text, labels[0], tuple(labels) if len(labels) > 1 else ())
 
 
 def write_examples(path: Path | str, examples: Sequence[Example]) -> Path:
     path = Path(path)
     with path.open("w", encoding="utf-8") as out:
         for e in examples:
-            out.write(json.dumps({"text": e.text, "label": e.label}, ensure_ascii=False) + "\n")
+            row: dict = {"text": e.text, "label": e.label}
+            if len(e.label_set) > 1:
+                row["labels"] = list(e.label_set)
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
 
 

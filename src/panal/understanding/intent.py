@@ -1,11 +1,17 @@
-"""Intents: what a mention wants, the `intent` pipeline stage and its shipped model
+"""Intents: what a mention wants, and the shipped model that says it
 (docs/understanding.md#intents).
 
-The shipped model (`builtin:intent`) is the classifier engine trained on Panal's own
-Spanish and English examples (`data/intent_*.jsonl`, see data/README.md), with `none`
-as its out-of-scope label. A mention gets every label whose probability reaches
-`label_threshold` (tuned on the dev files and kept in the model card), at least its best
-one, and no label at all when the best is `none` or the text has no letter or digit.
+The shipped model (`builtin:intent`) is the classifier engine in its multi-label form,
+trained on Panal's own Spanish and English examples (`data/intent_*.jsonl`, see
+data/README.md): one binary model per intent, each with its own threshold tuned on the
+dev files. A mention gets every intent whose probability reaches that intent's threshold,
+most probable first (a complaint that is also about billing and threatens a lawsuit gets
+all three), and no intent at all ("none of these") when none does or the text has no
+letter or digit.
+
+`label_sets` also answers for single-label intent models (an organisation's model trained
+before multi-label, with `label_threshold` in its card): the best label, every other one
+whose probability reaches `label_threshold`, nothing when the best is `none`.
 """
 
 from __future__ import annotations
@@ -17,15 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from panal.core import clock
-from panal.listening.models import Mention
-from panal.listening.pipeline import stage
-
 from . import builtin, engine, metrics
 from .corpus import Example, read_examples
 from .engine import EngineParams, Model
-from .models import Understanding
-from .stages import text_of
 
 NAME = "panal-intent"
 BUILTIN = "builtin:intent"
@@ -35,8 +35,7 @@ LABELS = [
     "media_opportunity", "product_idea", "competitor", "recruiting_hr", "legal_risk", "spam",
 ]  # fmt: skip
 INTENT_C = 10.0  # engine's C, chosen on the dev files (docs/understanding.md#intents)
-DEFAULT_LABEL_THRESHOLD = 0.35  # used only when a card lacks its tuned value
-THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 1.0, 0.05)]
+DEFAULT_LABEL_THRESHOLD = 0.35  # single-label models whose card lacks its tuned value
 _HAS_WORD = re.compile(r"\w")
 
 
@@ -54,6 +53,13 @@ def label_sets(model: Model, texts: Sequence[str]) -> list[list[dict]]:
     """For each text, its intents as [{"label", "confidence"}], most probable first."""
     if not len(texts):
         return []
+    if model.multilabel:
+        return [
+            [{"label": label, "confidence": round(p, 4)} for label, p in found if label != NONE]
+            if _HAS_WORD.search(text)
+            else []
+            for text, found in zip(texts, model.predict_sets(texts), strict=True)
+        ]
     threshold = float(model.card.get("label_threshold", DEFAULT_LABEL_THRESHOLD))
     return _sets(model, model.predict_proba(texts), threshold, texts)
 
@@ -80,91 +86,58 @@ def _sets(
     return out
 
 
-@stage("intent", order=170)
-def classify_intents(mentions: list[Mention]) -> None:
-    """The intents of each mention (multi-label, each with its confidence) and the model."""
-    model = load()
-    name = model_name(model)
-    found = label_sets(model, [text_of(m) for m in mentions])
-    now = clock.now()
-    rows = [
-        Understanding(mention_id=m.id, intents=intents, intent_model=name, updated_at=now)
-        for m, intents in zip(mentions, found, strict=True)
-    ]
-    Understanding.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["mention"],
-        update_fields=["intents", "intent_model", "updated_at"],
-        batch_size=500,
-    )
-
-
 # --- the shipped model: how `panal train` rebuilds it ------------------------------------
 
 
-def _set_f1(model: Model, proba: np.ndarray, threshold: float, dev: list[Example]) -> float:
-    """Mean F1 of each dev text's label set against its one gold label (`none` = no label)."""
-    total = 0.0
-    for found, e in zip(_sets(model, proba, threshold, [e.text for e in dev]), dev, strict=True):
-        got = {f["label"] for f in found}
-        if e.label == NONE:
-            total += 0.0 if got else 1.0
-        elif e.label in got:
-            total += 2 / (len(got) + 1)
-    return total / max(len(dev), 1)
-
-
-def build(out: Path) -> dict:
-    """Train the shipped intent model on both languages' training files, tune the
-    out-of-scope threshold and the multi-label threshold on their dev files, save to
-    `out` and return the dev scores."""
+def build(out: Path, extra: Sequence[Example] = ()) -> dict:
+    """Train the shipped intent model on both languages' training files (one binary model
+    per intent), tune each intent's threshold on their dev files, save to `out` and return
+    the dev scores. `extra` examples are trained on too (an organisation's corrections,
+    learning.py); examples with the same text are one text with all their intents."""
     data = builtin.DATA_DIR
     train = [read_examples(data / f"intent_{lang}.jsonl") for lang in ("es", "en")]
     dev = {lang: read_examples(data / f"intent_{lang}_dev.jsonl") for lang in ("es", "en")}
     dev_all = [e for corpus in dev.values() for e in corpus.examples]
     model = engine.train(
-        [e for corpus in train for e in corpus.examples],
+        [e for corpus in train for e in corpus.examples] + list(extra),
         task="intent",
         dev=dev_all,
         oos_label=NONE,
-        params=EngineParams(c=INTENT_C),
+        params=EngineParams(c=INTENT_C, multilabel=True),
         card={"training": {"files": [c.describe() for c in train]}},
     )
-    proba = model.predict_proba([e.text for e in dev_all])
-    label_threshold = max(THRESHOLDS, key=lambda t: (_set_f1(model, proba, t, dev_all), t))
-    scores = {
-        corpus.path.name: _summary(model, corpus.examples, label_threshold)
-        for corpus in dev.values()
-    }
+    scores = {corpus.path.name: _summary(model, corpus.examples) for corpus in dev.values()}
     model.card.update(
         name=NAME,
-        label_threshold=label_threshold,
         how=(
-            "The engine trained on Panal's own Spanish and English intent examples "
-            "(data/intent_es.jsonl, data/intent_en.jsonl; see data/README.md) with `none` "
-            "as the out-of-scope label; C, the out-of-scope threshold and the multi-label "
-            "threshold were chosen on the dev files, whose templates the model never saw."
+            "The engine, one binary logistic regression per intent (one-vs-rest), trained "
+            "on Panal's own Spanish and English intent examples (data/intent_es.jsonl, "
+            "data/intent_en.jsonl; see data/README.md), some with several intents; a text "
+            "labelled `none` is a negative for every intent. C and each intent's threshold "
+            "were chosen on the dev files, whose templates the model never saw."
         ),
         dev={
             "source": "file",
             "files": [c.describe() for c in dev.values()],
-            "scores": _summary(model, dev_all, label_threshold),
+            "scores": _summary(model, dev_all),
         },
         scores=scores,
     )
     model.save(out)
     load.cache_clear()
-    return {"label_threshold": label_threshold, **scores}
+    return {"label_thresholds": model.card["label_thresholds"], **scores}
 
 
-def _summary(model: Model, examples: list[Example], label_threshold: float) -> dict:
+SUMMARY = (
+    "n", "accuracy", "macro_f1", "macro_recall", "oos_recall", "label_set_f1", "label_set_exact",
+)  # fmt: skip
+
+
+def _summary(model: Model, examples: list[Example]) -> dict:
+    """The dev figures of the card: single-label scores of the main intent, and the
+    label-set scores (`metrics.label_set_scores`)."""
     result = metrics.evaluate(model, examples)
-    summary = {k: result.get(k) for k in ("n", "accuracy", "macro_f1", "macro_recall")}
-    summary["oos_recall"] = result.get("oos_recall")
-    proba = model.predict_proba([e.text for e in examples])
-    summary["label_set_f1"] = round(_set_f1(model, proba, label_threshold, examples), 4)
-    return summary
+    return {k: result.get(k) for k in SUMMARY}
 
 
 builtin.register(builtin.Recipe("intent", build))

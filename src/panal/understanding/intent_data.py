@@ -2,10 +2,12 @@
 
 `python -m panal.understanding.intent_data` rewrites the four files. Each label has, per
 language, templates with slots (brands, products, faults, charges of eight industries) and
-lines written out in full. A template's lines all go to the same file: the templates whose
-number is 2 or 7 modulo 10 (about 20%) feed the dev file, so a dev text never shares its
-wording with a training text, only the slot vocabulary; hand-written lines are split the
-same way by their position. Texts are deduplicated after folding case, accents and spaces.
+lines written out in full, and templates and lines with several intents (`ML`, `HML`,
+written with `labels`, the main intent first). A template's lines all go to the same
+file: the templates whose number is 2 or 7 modulo 10 (about 20%) feed the dev file, so a
+dev text never shares its wording with a training text, only the slot vocabulary;
+hand-written lines are split the same way by their position. Texts are deduplicated after
+folding case, accents and spaces.
 """
 
 from __future__ import annotations
@@ -1415,6 +1417,241 @@ T["en"]["none"] += [
     "my nephew took his first steps today 🥹",
 ]
 
+# --- more questions and competitor mentions (the weakest labels on dev) ---------------------
+
+T["es"]["question"] += [
+    "{b} ¿en qué horario atiende la línea de reclamos?",
+    "hola, ¿alguien sabe qué necesito para abrir un trámite en {b} de {city}?",
+    "{b} ¿la sucursal de {city} sigue en la misma dirección?",
+    "¿{b} manda los avisos por correo o por SMS? para saber cuál es real",
+    "{b} ¿cómo actualizo mis datos personales sin ir a la oficina?",
+    "consulta rápida {b}: ¿cuántos días hábiles tarda en verse un cambio de datos?",
+    "¿sabían que {b} tiene un chat? ¿alguien sabe dónde está?",
+    "{b} ¿se puede agendar cita por la web o solo por teléfono?",
+    "¿{b} abre el {weekday} festivo en {city}?",
+    "{b}, ¿dónde veo el número de cliente? no lo encuentro",
+]
+T["en"]["question"] += [
+    "{b} what are the hours for the complaints line?",
+    "hi, anyone know what I need to open a request with {b} in {city}?",
+    "{b} is the {city} branch still at the same address?",
+    "does {b} send notices by email or text? trying to tell which ones are real",
+    "{b} how do I update my personal details without going in?",
+    "quick question {b}: how many business days until a change of details shows up?",
+    "heard {b} has a chat now? anyone know where it is?",
+    "{b} can I book an appointment online or only by phone?",
+    "is {b} open this {weekday} holiday in {city}?",
+    "{b}, where do I find my customer number? can't see it anywhere",
+]
+H["es"]["question"] += [
+    "¿el trámite se puede hacer en línea?",
+    "¿me pueden decir el horario de la línea de atención?",
+    "¿dónde encuentro mi número de cliente?",
+    "¿cuánto demora en reflejarse un cambio de dirección?",
+    "¿la oficina del centro sigue abierta?",
+    "¿qué necesito llevar para el trámite?",
+]
+H["en"]["question"] += [
+    "can this be done online?",
+    "what are your phone support hours?",
+    "where do I find my account number?",
+    "how long until an address change shows up?",
+    "is the downtown office still open?",
+    "what do I need to bring for this?",
+]
+T["es"]["competitor"] += [
+    "en {r} me atendieron en cinco minutos, {b} tómenlo de ejemplo",
+    "{r} ya tiene {feat} y {b} sigue igual",
+    "la publicidad de {r} dice que son más baratos que {b}, ¿es cierto?",
+    "pensé que {b} era lo mejor hasta que probé {r}",
+    "{b} perdió un cliente, ahora soy de {r}",
+    "¿alguien tiene {r}? ¿qué tal la atención comparada con {b}?",
+    "{r} igualó el precio de {b} y encima regala {p}",
+    "me quedo con {b} aunque {r} me insistió con su oferta",
+    "{b}, la gente de {r} me llamó ofreciendo portabilidad gratis",
+    "todos mis amigos se pasaron a {r}, ¿{b} qué onda?",
+]
+T["en"]["competitor"] += [
+    "{r} sorted me out in five minutes, {b} take notes",
+    "{r} already has {feat} and {b} is still the same",
+    "{r}'s ads say they're cheaper than {b}, is that true?",
+    "thought {b} was the best until I tried {r}",
+    "{b} you just lost a customer, I'm with {r} now",
+    "anyone on {r}? how's their support compared to {b}?",
+    "{r} matched {b}'s price and threw in {p} on top",
+    "sticking with {b} even though {r} kept pushing their offer",
+    "{b}, {r} called me offering a free switch",
+    "all my friends moved to {r}, what's up {b}?",
+]
+H["es"]["competitor"] += [
+    "la otra compañía me da el doble de datos por lo mismo",
+    "en la competencia no cobran comisión, acá sí",
+    "¿alguien probó la nueva app del banco de al lado?",
+    "ya me cambié de compañía, la otra me trata mejor",
+    "me ofrecieron portabilidad con meses gratis en otro lado",
+    "la tienda rival tiene el mismo producto más barato",
+]
+H["en"]["competitor"] += [
+    "the other provider gives double the data for the same money",
+    "the competition doesn't charge fees, you do",
+    "anyone tried the new app from the bank next door?",
+    "already switched providers, the other one treats me better",
+    "got offered free months to switch somewhere else",
+    "the rival store has the same thing cheaper",
+]
+
+# --- several intents at once (written with `labels`, the main one first) -------------------
+
+ML: dict[str, list[tuple[tuple[str, ...], str]]] = {
+    "es": [
+        (("complaint", "billing"), "{b} una vergüenza, {c} y llevo {days} sin respuesta {emo_bad}"),
+        (("billing", "legal_risk"), "{b} {c}; si no me devuelven el dinero voy a Profeco"),
+        (
+            ("complaint", "billing", "legal_risk"),
+            "pésima atención de {b}, {c} y nadie responde, ya hablé con mi abogado",
+        ),
+        (("technical_support", "complaint"), "{b} {f} y el soporte no sirve para nada {emo_bad}"),
+        (("competitor", "complaint"), "me voy a {r}, en {b} nadie responde nunca"),
+        (("competitor", "technical_support"), "{b} {f}, si no lo arreglan me paso a {r}"),
+        (("praise", "product_idea"), "me encanta la app de {b}, solo le falta {feat} {emo_good}"),
+        (("question", "billing"), "{b} ¿hasta qué día puedo pagar la factura sin recargo?"),
+        (("question", "purchase_intent"), "{b} ¿{p} se puede contratar en {city}? me interesa"),
+        (("competitor", "purchase_intent"), "quiero {p} pero {r} me lo da más barato, ¿igualan?"),
+        (
+            ("media_opportunity", "legal_risk"),
+            "soy periodista de {outlet}, ¿{b} comentará la demanda colectiva?",
+        ),
+        (
+            ("recruiting_hr", "legal_risk"),
+            "{b} despidió a medio equipo en {city} sin pagar indemnización, ya hay demanda",
+        ),
+        (("complaint", "technical_support", "billing"), "{b} {f}, {c} y encima nadie me ayuda"),
+        (("praise", "competitor"), "{b} es mil veces mejor que {r}, gracias por todo {emo_good}"),
+        (("billing", "technical_support"), "{b} la app no me deja pagar y ahora {c}"),
+        (
+            ("complaint", "legal_risk"),
+            "{b} me trataron fatal en la tienda de {city}, voy a poner una queja en "
+            "el libro de reclamaciones y en Indecopi",
+        ),
+        (("product_idea", "competitor"), "{b} deberían tener {feat} como {r}"),
+        (("question", "technical_support"), "{b} ¿alguien sabe por qué {f}? ¿es general?"),
+        (
+            ("purchase_intent", "billing"),
+            "quiero contratar {p} con {b}, ¿puedo pagar en cuotas sin interés?",
+        ),
+        (
+            ("complaint", "recruiting_hr"),
+            "la cajera de {b} en {city} me contó que no les pagan las horas extra, así atienden",
+        ),
+    ],
+    "en": [
+        (("complaint", "billing"), "{b} this is a joke, {c} and no reply for {days} {emo_bad}"),
+        (("billing", "legal_risk"), "{b} {c}; refund me or I'm filing with the CFPB"),
+        (
+            ("complaint", "billing", "legal_risk"),
+            "awful service from {b}, {c} and nobody answers, my lawyer is on it",
+        ),
+        (("technical_support", "complaint"), "{b} {f} and your support is useless {emo_bad}"),
+        (("competitor", "complaint"), "moving to {r}, nobody at {b} ever replies"),
+        (("competitor", "technical_support"), "{b} {f}, fix it or I'm switching to {r}"),
+        (("praise", "product_idea"), "love the {b} app, it just needs {feat} {emo_good}"),
+        (("question", "billing"), "{b} what's the last day to pay the bill without a late fee?"),
+        (("question", "purchase_intent"), "{b} can I get {p} in {city}? interested"),
+        (("competitor", "purchase_intent"), "I want {p} but {r} has it cheaper, will you match?"),
+        (
+            ("media_opportunity", "legal_risk"),
+            "reporter at {outlet} here, will {b} comment on the class action?",
+        ),
+        (
+            ("recruiting_hr", "legal_risk"),
+            "{b} laid off half the {city} team without severance, there's a lawsuit now",
+        ),
+        (
+            ("complaint", "technical_support", "billing"),
+            "{b} {f}, {c} and on top of that nobody helps",
+        ),
+        (
+            ("praise", "competitor"),
+            "{b} is miles better than {r}, thanks for everything {emo_good}",
+        ),
+        (("billing", "technical_support"), "{b} the app won't let me pay and now {c}"),
+        (
+            ("complaint", "legal_risk"),
+            "{b} staff in {city} treated me horribly, reporting you to the FTC",
+        ),
+        (("product_idea", "competitor"), "{b} you should have {feat} like {r} does"),
+        (("question", "technical_support"), "{b} anyone know why {f}? is it everyone?"),
+        (
+            ("purchase_intent", "billing"),
+            "want to sign up for {p} with {b}, can I pay in instalments?",
+        ),
+        (
+            ("complaint", "recruiting_hr"),
+            "the cashier at {b} in {city} told me they don't get paid overtime, it shows",
+        ),
+    ],
+}
+HML: dict[str, list[tuple[tuple[str, ...], str]]] = {
+    "es": [
+        (
+            ("complaint", "billing"),
+            "me cobraron de más otra vez y nadie me da explicaciones, qué asco de servicio",
+        ),
+        (("billing", "legal_risk"), "si no me reembolsan el cargo indebido los denuncio al SERNAC"),
+        (
+            ("technical_support", "competitor"),
+            "tercera vez sin internet esta semana, ya estoy viendo planes de la competencia",
+        ),
+        (("praise", "product_idea"), "la app está buenísima, ojalá agreguen pagar con QR"),
+        (("question", "purchase_intent"), "¿cuánto sale el plan familiar? estoy por contratarlo"),
+        (
+            ("complaint", "legal_risk"),
+            "me discriminaron en la tienda por mi ropa, esto no se queda así, voy con abogado",
+        ),
+    ],
+    "en": [
+        (
+            ("complaint", "billing"),
+            "overcharged again and nobody can explain why, terrible service",
+        ),
+        (
+            ("billing", "legal_risk"),
+            "refund the bogus charge or I'm reporting you to the attorney general",
+        ),
+        (
+            ("technical_support", "competitor"),
+            "third outage this week, already looking at other providers",
+        ),
+        (("praise", "product_idea"), "the app is great, please add Apple Pay though"),
+        (("question", "purchase_intent"), "how much is the family plan? about to sign up"),
+        (
+            ("complaint", "legal_risk"),
+            "staff profiled me at the store, this isn't over, talking to a lawyer",
+        ),
+    ],
+}
+
+ML["es"] += [
+    (
+        ("complaint", "billing", "legal_risk"),
+        "{b} {c}, nadie me da una respuesta en {days} y ya puse la denuncia en Profeco",
+    ),
+    (
+        ("technical_support", "complaint", "competitor"),
+        "{b} {f} otra vez, el soporte no responde y {r} ya me ofreció cambiarme",
+    ),
+]
+ML["en"] += [
+    (
+        ("complaint", "billing", "legal_risk"),
+        "{b} {c}, no answer in {days} and I've already filed a complaint with the regulator",
+    ),
+    (
+        ("technical_support", "complaint", "competitor"),
+        "{b} {f} again, support never answers and {r} already offered to switch me",
+    ),
+]
+
 WEEKDAYS = {
     "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
@@ -1463,16 +1700,24 @@ def _key(text: str) -> str:
 
 
 def build(seed: int = SEED) -> dict[str, tuple[list[dict], list[dict]]]:
-    """(train, dev) lines per language."""
+    """(train, dev) lines per language: each label's templates and lines, then the
+    several-intent ones (`ML`, `HML`), split the same way by their position."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible draw, not a secret
     out = {}
     seen: set[str] = set()  # across both languages: "ok" is written once
     for lang in ("es", "en"):
         train: list[dict] = []
         dev: list[dict] = []
+        groups: list[tuple[tuple[str, ...], list[tuple[int, str, bool]]]] = []
         for label in LABELS:
             sources = [(i, t, True) for i, t in enumerate(T[lang][label])]
             sources += [(i, h, False) for i, h in enumerate(H[lang][label])]
+            groups.append(((label,), sources))
+        for i, (labels, t) in enumerate(ML[lang]):
+            groups.append((labels, [(i, t, True)]))
+        for i, (labels, h) in enumerate(HML[lang]):
+            groups.append((labels, [(i, h, False)]))
+        for labels, sources in groups:
             for number, text, is_template in sources:
                 part = dev if number % 10 in (2, 7) else train
                 want = PER_TEMPLATE if part is dev else TRAIN_PER_TEMPLATE
@@ -1486,7 +1731,10 @@ def build(seed: int = SEED) -> dict[str, tuple[list[dict], list[dict]]]:
                     if key in seen or not line:
                         continue
                     seen.add(key)
-                    part.append({"text": line, "label": label, "lang": lang})
+                    row: dict = {"text": line, "label": labels[0]}
+                    if len(labels) > 1:
+                        row["labels"] = list(labels)
+                    part.append({**row, "lang": lang})
                     made += 1
                     if made >= want:
                         break

@@ -6,11 +6,12 @@ Bounded: it explains one mention's intents, with the model already in memory.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from panal.listening.models import Mention
 
-from . import intent, labels
+from . import labels, registry
 from .engine import ModelError
 from .models import Understanding
 from .stages import text_of
@@ -40,10 +41,11 @@ def understanding_of(mention: Mention) -> Shown | None:
     if row is None:
         return None
     text = text_of(mention)
-    try:
-        model = intent.load()
-    except ModelError:
-        model = None  # the page still shows the predictions, without the why
+    model = None  # the page still shows the predictions, without the why
+    if not (row.intent_model or "").startswith("agent:"):  # an agent's choice has no weights
+        # The organisation's own model when it has one: the one that labelled it.
+        with contextlib.suppress(ModelError):
+            model = registry.for_org("intent", mention.organisation_id)
     shown = []
     for found in row.intents or []:
         label = str(found.get("label", ""))

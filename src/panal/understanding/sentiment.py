@@ -1,26 +1,39 @@
-"""Sentiment of a text: the engine's model blended with a small polarity lexicon.
+"""Sentiment of a text: a fast path (the engine's model blended with a polarity lexicon)
+and a slower, surer path on sentence embeddings for the texts the fast one is unsure of.
 
 See docs/understanding.md#sentiment. The shipped model (`builtin:sentiment`) is an engine
-model trained on our own Spanish and English examples (`data/sentiment_{es,en}.jsonl`);
-its card records `lexicon_weight`, how much the lexicon's score moves the engine's
-odds, chosen on the dev files. The lexicon is Panal's own: a few hundred folded words of each
-language with a polarity, negators that flip what follows ("no me gusta"), intensifiers
-that strengthen it, and emoji. It decides texts the engine knows nothing of (emoji only).
+model trained on our own Spanish and English examples (`data/sentiment_*.jsonl`); its card
+records `lexicon_weight`, how much the lexicon's score moves the engine's odds, chosen on
+the dev files. The lexicon is Panal's own (a few hundred folded words of each language with
+a polarity, negators that flip what follows, intensifiers, emoji) extended with the English
+words of VADER's lexicon (the `vaderSentiment` package, MIT). It decides texts the engine
+knows nothing of (emoji only).
+
+The surer path (`Refiner`, `refine.npz` beside the weights) is a logistic regression on the
+text's multilingual-e5-small embedding (`embeddings.embed`) and four lexicon features,
+trained on the same examples. It is about a hundred texts a second, so `scores` (what the
+pipeline's hot path calls) stays on the fast path unless asked (`refine=True`), and the
+`sentiment_refine` stage re-scores only the mentions the fast path was unsure of, in the
+background (refine.py). `predict_labels` (what `panal model evaluate` scores) answers the
+way a mention ends up: the fast label where its confidence reaches the refiner's
+`threshold`, the refined label elsewhere.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from panal.core.text import fold
 
-from . import engine
+from . import embeddings, engine
 from .engine import Model, Prediction
 
 NAME = "panal-sentiment"
@@ -123,8 +136,40 @@ _REPEAT_RE = re.compile(r"(\w)\1{2,}")
 _NEGATION_REACH = 3  # a negator turns the next three words
 
 
+# VADER words left out: Spanish words spelt the same ("no", "sin", "hago", "mia"), slang
+# that means the opposite in Spanish ("brutal"), our own intensifier "super", and pieces
+# of links or fillers ("ly" of bit.ly, "like", "ok").
+_VADER_SKIP = frozenset(
+    ("no", "sin", "hago", "mia", "fu", "ly", "brutal", "super", "ok", "like", "festival",
+     "fiesta", "fiestas", "favor", "original", "active")
+)  # fmt: skip
+_VADER_MIN = 0.8  # VADER valences run from -4 to 4; weaker words are left out
+_VADER_SCALE = 2.5  # a VADER valence over this is our polarity (love 3.2 → 1.28)
+
+
+def _vader_words() -> dict[str, float]:
+    """VADER's single words with a clear valence, on our scale; {} without the package."""
+    try:
+        from vaderSentiment import vaderSentiment
+    except ImportError:  # pragma: no cover - a broken install; the own lexicon still works
+        return {}
+    path = Path(vaderSentiment.__file__).with_name("vader_lexicon.txt")
+    words: dict[str, float] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, _, rest = line.partition("\t")
+        try:
+            valence = float(rest.split("\t", 1)[0])
+        except ValueError:
+            continue
+        clear = abs(valence) >= _VADER_MIN and word not in _VADER_SKIP
+        if clear and word.isalpha() and word.isascii():
+            words[word] = max(-1.5, min(1.5, valence / _VADER_SCALE))
+    return words
+
+
 def _lexicon() -> dict[str, float]:
-    lexicon = dict.fromkeys(_POSITIVE.split(), 1.0)
+    lexicon = _vader_words()  # ours below take precedence
+    lexicon.update(dict.fromkeys(_POSITIVE.split(), 1.0))
     lexicon.update(dict.fromkeys(_NEGATIVE.split(), -1.0))
     lexicon.update({fold(w): v for w, v in _STRONG.items()})
     return {fold(w): v for w, v in lexicon.items()}
@@ -163,17 +208,74 @@ def lexicon_score(text: str) -> float:
     return float(np.tanh(total / 2))
 
 
+REFINE_FILE = "refine.npz"
+N_LEXICON_FEATURES = 4
+
+
+@cache
+def _vader() -> Any:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def lexicon_features(texts: Sequence[str]) -> np.ndarray:
+    """(texts, 4): our lexicon's score, and VADER's compound, positive and negative shares."""
+    vader = _vader()
+    rows = np.zeros((len(texts), N_LEXICON_FEATURES), dtype=np.float32)
+    for i, text in enumerate(texts):
+        head = text[: embeddings.MAX_CHARS]
+        found = vader.polarity_scores(head)
+        rows[i] = (lexicon_score(head), found["compound"], found["pos"], found["neg"])
+    return rows
+
+
+def refine_features(texts: Sequence[str]) -> np.ndarray:
+    """What the surer path reads of each text: its e5 embedding and the lexicon features."""
+    # Lone surrogates (from a broken file) cannot go to the C engine as UTF-8.
+    texts = [t.encode("utf-8", "replace").decode("utf-8") for t in texts]
+    return np.hstack([embeddings.embed(texts), lexicon_features(texts)])
+
+
+@dataclass(frozen=True)
+class Refiner:
+    """The surer path: a logistic regression on `refine_features`, its log-probabilities
+    blended with the fast path's (`blend` is the fast path's share). A text whose fast
+    confidence is under `threshold` is worth refining. All three numbers were chosen on
+    the dev files (the card's `refine` block says which and what they scored)."""
+
+    coef: np.ndarray  # (3, features) float32, rows in LABELS order
+    intercept: np.ndarray  # (3,)
+    threshold: float
+    blend: float
+
+    def log_proba(self, texts: Sequence[str]) -> np.ndarray:
+        z = refine_features(texts) @ self.coef.T.astype(np.float64) + self.intercept
+        z -= z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    def save(self, path: Path) -> str:
+        """Write the arrays to `path` and return their SHA-256."""
+        with path.open("wb") as fh:
+            np.savez(
+                fh, coef=self.coef.astype(np.float32), intercept=self.intercept.astype(np.float32)
+            )
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 @dataclass
 class SentimentModel:
-    """The engine's model and the lexicon, blended in log space: the lexicon's score `s`
-    times `lexicon_weight` is added to the positive label's log-probability and taken from
-    the negative one's, then renormalised. A text with no feature the engine knows (emoji
-    only, an unknown language) is left to the lexicon alone: neutral unless it has a
-    polarity. Answers like an engine `Model` where `metrics.evaluate` needs it
-    (`predict_labels`, `task`, `card`, `oos_label`)."""
+    """The fast path: the engine's model and the lexicon, blended in log space: the
+    lexicon's score `s` times `lexicon_weight` is added to the positive label's
+    log-probability and taken from the negative one's, then renormalised. A text with no
+    feature the engine knows (emoji only, an unknown language) is left to the lexicon
+    alone: neutral unless it has a polarity. With a `refiner`, the surer path for the
+    texts the fast path is unsure of. Answers like an engine `Model` where
+    `metrics.evaluate` needs it (`predict_labels`, `task`, `card`, `oos_label`)."""
 
     model: Model
     lexicon_weight: float
+    refiner: Refiner | None = None
 
     def __post_init__(self) -> None:
         if sorted(self.model.labels) != sorted(LABELS):
@@ -199,8 +301,18 @@ class SentimentModel:
         """name@version, what each prediction records."""
         return f"{NAME}@{self.model.card.get('version', '?')}"
 
+    @property
+    def refined_name(self) -> str:
+        """What a prediction of the surer path records: the name and "+e5"."""
+        return f"{self.name}+e5"
+
+    @property
+    def threshold(self) -> float:
+        """Fast confidence under which a text is refined (0 without a refiner: never)."""
+        return self.refiner.threshold if self.refiner else 0.0
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(texts, 3) probabilities in LABELS order."""
+        """(texts, 3) probabilities of the fast path, in LABELS order."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(LABELS)))
@@ -217,21 +329,85 @@ class SentimentModel:
         proba = np.exp(z)
         return proba / proba.sum(axis=1, keepdims=True)
 
+    def refined_proba(self, texts: Sequence[str], fast: np.ndarray | None = None) -> np.ndarray:
+        """(texts, 3) probabilities of the surer path for every text (the fast path's
+        without a refiner). `fast` passes the fast probabilities when already known."""
+        texts = list(texts)
+        fast = self.predict_proba(texts) if fast is None else fast
+        if self.refiner is None or not texts:
+            return fast
+        w = self.refiner.blend
+        z = (1 - w) * self.refiner.log_proba(texts) + w * np.log(np.clip(fast, 1e-9, 1))
+        z -= z.max(axis=1, keepdims=True)
+        proba = np.exp(z)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def unsure(self, confidence: np.ndarray | Sequence[float]) -> np.ndarray:
+        """Which fast confidences are worth refining."""
+        return np.asarray(confidence, dtype=np.float64) < self.threshold
+
+    def best_proba(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, refined?) per text: the fast path's, and the surer path's where
+        the fast one is unsure. Only the unsure texts are embedded."""
+        texts = list(texts)
+        proba = self.predict_proba(texts)
+        refined = self.unsure(proba.max(axis=1)) if len(texts) else np.zeros(0, dtype=bool)
+        if refined.any():
+            rows = np.flatnonzero(refined)
+            proba[rows] = self.refined_proba([texts[i] for i in rows], proba[rows])
+        return proba, refined
+
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """The fast path's label and confidence of each text."""
         proba = self.predict_proba(texts)
         best = proba.argmax(axis=1)
         return [Prediction(LABELS[i], float(p[i])) for i, p in zip(best, proba, strict=True)]
 
     def predict_labels(self, texts: Sequence[str]) -> list[str]:
-        return [p.label for p in self.predict(texts)]
+        """The label each text ends up with: the surer path's where the fast one is unsure."""
+        proba, _ = self.best_proba(texts)
+        return [LABELS[i] for i in proba.argmax(axis=1)]
 
-    def scores(self, texts: Sequence[str]) -> list[tuple[str, float, float]]:
-        """(label, positive-minus-negative score in [-1, 1], confidence) per text."""
-        proba = self.predict_proba(texts)
+    def scores(self, texts: Sequence[str], refine: bool = False) -> list[tuple[str, float, float]]:
+        """(label, positive-minus-negative score in [-1, 1], confidence) per text: the
+        fast path (the pipeline's hot path), or with `refine` the label each text ends up
+        with (`predict_labels`)."""
+        proba = self.best_proba(texts)[0] if refine else self.predict_proba(texts)
         best = proba.argmax(axis=1)
         return [
             (LABELS[i], float(p[2] - p[0]), float(p[i])) for i, p in zip(best, proba, strict=True)
         ]
+
+
+def _load_refiner(path: Path, card: dict[str, Any]) -> Refiner | None:
+    info = card.get("refine")
+    if info is None:
+        return None
+    where = path / REFINE_FILE
+    try:
+        threshold, blend = float(info["threshold"]), float(info["blend"])
+        digest = str(info["sha256"])
+    except (KeyError, TypeError, ValueError):
+        raise engine.ModelError(path / engine.CARD, "incomplete refine block") from None
+    if not 0 <= threshold <= 1 or not 0 <= blend <= 1:
+        raise engine.ModelError(path / engine.CARD, "refine threshold and blend are in [0, 1]")
+    if not where.is_file():
+        raise engine.ModelError(where, "the refiner's weights are missing")
+    if hashlib.sha256(where.read_bytes()).hexdigest() != digest:
+        raise engine.ModelError(where, "the refiner's weights do not match model.json")
+    try:
+        with np.load(where, allow_pickle=False) as arrays:
+            coef, intercept = arrays["coef"], arrays["intercept"]
+    except (OSError, KeyError, ValueError, EOFError) as exc:
+        raise engine.ModelError(where, f"unreadable refiner weights ({exc})") from None
+    n_features = embeddings.DIM + N_LEXICON_FEATURES
+    if (
+        coef.shape != (len(LABELS), n_features)
+        or intercept.shape != (len(LABELS),)
+        or not np.isfinite(coef).all()
+    ):
+        raise engine.ModelError(where, "the refiner's weights have the wrong shape")
+    return Refiner(coef.astype(np.float32), intercept.astype(np.float64), threshold, blend)
 
 
 def load(name: str = BUILTIN) -> SentimentModel:
@@ -240,7 +416,8 @@ def load(name: str = BUILTIN) -> SentimentModel:
     weight = model.card.get("lexicon_weight", 0.0)
     if not isinstance(weight, int | float) or not 0 <= weight <= 10:
         raise engine.ModelError(name, "lexicon_weight in model.json must be between 0 and 10")
-    return SentimentModel(model, float(weight))
+    refiner = _load_refiner(engine.resolve(str(name)), model.card)
+    return SentimentModel(model, float(weight), refiner)
 
 
 @cache

@@ -1,20 +1,42 @@
-"""The understanding stages of the pipeline (docs/pipeline.md, docs/understanding.md)."""
+"""The understanding stage of the pipeline: language, sentiment and intents of a batch in
+one pass over its texts and one write (docs/pipeline.md, docs/understanding.md).
+
+`understand` reads each text once, asks each organisation of the batch for its models
+(`registry.for_org`: its own promoted version or the shipped one), and stores every
+prediction of a mention in its `Understanding` row with a single upsert per batch. An
+agent's correction is never overwritten: the upsert keeps a row's sentiment while its
+`sentiment_model` says `agent:…`, and its intents while its `intent_model` does, in the
+same statement (no read before the write, so a correction saved meanwhile is kept too).
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+import orjson
+from django.db import connection
 
 from panal.core import clock
 from panal.listening.models import Mention
 from panal.listening.pipeline import stage
 
-from . import language, sentiment
+from . import intent, language, registry
 from .models import Understanding
 
 # Where a mention's language came from. The detector replaces its own earlier answer
 # and fills a blank; it weighs the network's against its own; any other source (an
 # agent's correction) is kept as it is.
 DETECTED, NETWORK = "detected", "network"
+# The model name an agent's correction records ("agent:<user>"); such values are kept.
+AGENT_PREFIX = "agent:"
+# The fields this stage writes, and those kept while an agent's correction stands.
+LANGUAGE_FIELDS = ("lang", "lang_confidence", "lang_model")
+SENTIMENT_FIELDS = ("sentiment", "sentiment_score", "sentiment_confidence", "sentiment_model")
+INTENT_FIELDS = ("intents", "intent_model")
+_ROWS_PER_STATEMENT = 1000  # PostgreSQL: rows per multi-row INSERT
 
 
 def text_of(mention: Mention) -> str:
@@ -22,14 +44,47 @@ def text_of(mention: Mention) -> str:
     return f"{mention.title}\n{mention.text}" if mention.title else mention.text
 
 
-@stage("language", order=150)
-def identify_language(mentions: list[Mention]) -> None:
-    """The language of each mention (ISO 639-1); the network's stays unless clearly wrong."""
-    found = language.detect([text_of(m) for m in mentions])
-    now = clock.now()
+@stage("understand", order=150)
+def understand(mentions: list[Mention]) -> None:
+    """Language, sentiment and intents of each mention, with each model's name and confidence."""
+    if not mentions:
+        return
+    texts = [text_of(m) for m in mentions]
+    detections = language.detect(texts)
+    _set_languages(mentions, detections)
+    feelings: list[Any] = [None] * len(mentions)
+    intents: list[Any] = [None] * len(mentions)
+    names: list[tuple[str, str]] = [("", "")] * len(mentions)
+    by_org: dict[int, list[int]] = defaultdict(list)
+    for i, m in enumerate(mentions):
+        by_org[m.organisation_id].append(i)
+    for org_id, rows in by_org.items():
+        sentiment_model = registry.for_org("sentiment", org_id)
+        intent_model = registry.for_org("intent", org_id)
+        part = [texts[i] for i in rows] if len(by_org) > 1 else texts
+        named = (sentiment_model.name, intent.model_name(intent_model))
+        for i, feeling, labels in zip(
+            rows, sentiment_model.scores(part), intent.label_sets(intent_model, part), strict=True
+        ):
+            feelings[i], intents[i], names[i] = feeling, labels, named
+    now = connection.ops.adapt_datetimefield_value(clock.now())
+    store(
+        [
+            (
+                m.id, found.lang, found.confidence, language.MODEL,
+                label, round(score, 4), round(confidence, 4), sentiment_name,
+                orjson.dumps(labels).decode(), intent_name, now,
+            )
+            for m, found, (label, score, confidence), labels, (sentiment_name, intent_name)
+            in zip(mentions, detections, feelings, intents, names, strict=True)
+        ]
+    )  # fmt: skip
+
+
+def _set_languages(mentions: Sequence[Mention], detections: Sequence[language.Detection]) -> None:
+    """Mention.lang from the detection where the detector may decide (see `DETECTED`)."""
     changed: dict[tuple[str, str], list[int]] = defaultdict(list)
-    rows = []
-    for m, detection in zip(mentions, found, strict=True):
+    for m, detection in zip(mentions, detections, strict=True):
         if m.lang_source in ("", DETECTED, NETWORK):
             network = m.lang if m.lang_source == NETWORK else ""
             lang, source = language.choose(network, detection)
@@ -37,12 +92,6 @@ def identify_language(mentions: list[Mention]) -> None:
             if (lang, source) != (m.lang, m.lang_source):
                 m.lang, m.lang_source = lang, source
                 changed[(lang, source)].append(m.id)
-        rows.append(
-            Understanding(
-                mention_id=m.id, lang=detection.lang, lang_confidence=detection.confidence,
-                lang_model=language.MODEL, updated_at=now,
-            )
-        )  # fmt: skip
     # One UPDATE per (language, source): a handful per batch, where bulk_update's CASE
     # over every row is several times slower.
     for (lang, source), ids in changed.items():
@@ -50,36 +99,71 @@ def identify_language(mentions: list[Mention]) -> None:
             Mention.objects.filter(id__in=ids[start : start + 500]).update(
                 lang=lang, lang_source=source
             )
-    Understanding.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["mention"],
-        update_fields=["lang", "lang_confidence", "lang_model", "updated_at"],
-        batch_size=500,
-    )
 
 
-@stage("sentiment", order=160)
-def judge_sentiment(mentions: list[Mention]) -> None:
-    """Negative, neutral or positive for each mention, with its score and confidence."""
-    model = sentiment.shipped()
-    found = model.scores([text_of(m) for m in mentions])
-    now = clock.now()
-    rows = [
-        Understanding(
-            mention_id=m.id, sentiment=label, sentiment_score=round(score, 4),
-            sentiment_confidence=round(confidence, 4), sentiment_model=model.name,
-            updated_at=now,
+# --- the write ----------------------------------------------------------------------------
+
+# The columns `store` fills, in the order of its row tuples.
+STORED = ("mention", *LANGUAGE_FIELDS, *SENTIMENT_FIELDS, *INTENT_FIELDS, "updated_at")
+
+
+@cache
+def _upsert_sql(vendor: str, fields: tuple[str, ...]) -> tuple[str, str, tuple]:
+    """(INSERT head, ON CONFLICT tail, the other columns' defaults) for `store`.
+
+    Columns not in `fields` (another stage's) get their field's default on insert and are
+    left alone on update. `vendor` keys the cache: the SQL differs by database.
+    """
+    quote = connection.ops.quote_name
+    table = quote(Understanding._meta.db_table)
+    mine = {Understanding._meta.get_field(name).column for name in fields}
+    ordered = [Understanding._meta.get_field(name) for name in fields]
+    others = [f for f in Understanding._meta.concrete_fields if f.column not in mine]
+    columns = ", ".join(quote(f.column) for f in [*ordered, *others])
+    defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
+
+    def keep_unless_agent(field: str, model_field: str) -> str:
+        column, model_column = quote(field), quote(model_field)
+        return (
+            f"{column} = CASE WHEN substr({table}.{model_column}, 1, {len(AGENT_PREFIX)}) = "
+            f"'{AGENT_PREFIX}' THEN {table}.{column} ELSE excluded.{column} END"
         )
-        for m, (label, score, confidence) in zip(mentions, found, strict=True)
-    ]  # fmt: skip
-    Understanding.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["mention"],
-        update_fields=[
-            "sentiment", "sentiment_score", "sentiment_confidence", "sentiment_model",
-            "updated_at",
-        ],
-        batch_size=500,
-    )  # fmt: skip
+
+    sets = []
+    for f in fields[1:]:  # the first is the key, "mention"
+        column = Understanding._meta.get_field(f).column
+        if f in SENTIMENT_FIELDS:
+            sets.append(keep_unless_agent(column, "sentiment_model"))
+        elif f in INTENT_FIELDS:
+            sets.append(keep_unless_agent(column, "intent_model"))
+        else:
+            sets.append(f"{quote(column)} = excluded.{quote(column)}")
+    # Identifiers from the model's metadata; every value goes in as a parameter.
+    head = f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+    tail = f" ON CONFLICT ({quote('mention_id')}) DO UPDATE SET {', '.join(sets)}"
+    return head, tail, defaults
+
+
+def store(rows: Sequence[tuple], fields: tuple[str, ...] = STORED) -> None:
+    """Upsert Understanding rows given as tuples in `fields` order (the first is
+    "mention"; JSON fields as JSON text, `updated_at` adapted for the database), keeping an
+    agent's corrections of sentiment and intents. Every stage that writes Understanding
+    writes through here, each with its own fields.
+
+    Raw SQL, as the ingest's insert: the ORM's bulk_create spends most of a batch's
+    write adapting each value of each row. SQLite takes the batch as one executemany;
+    PostgreSQL as multi-row INSERTs (one statement per row there is a round trip each).
+    """
+    if not rows:
+        return
+    head, tail, defaults = _upsert_sql(connection.vendor, fields)
+    width = len(fields) + len(defaults)
+    marks = "(" + ", ".join(["%s"] * width) + ")"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.executemany(head + marks + tail, [(*row, *defaults) for row in rows])
+            return
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+            params = [value for row in chunk for value in (*row, *defaults)]
+            cursor.execute(head + ", ".join([marks] * len(chunk)) + tail, params)

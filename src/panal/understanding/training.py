@@ -4,12 +4,16 @@
 if any), fit, score on the dev examples, record where everything came from in the model
 card, save. Without a dev file a stratified share of the training file is held out to
 score the model and tune the out-of-scope threshold; the saved model is then refitted on
-the whole file with the choices made on the held-out part.
+the whole file with the choices made on the held-out part (the out-of-scope threshold,
+the embeddings' share of the blend, each label's threshold of a multi-label model).
+
+A training file with a line of several labels (`"labels": [...]`) makes a multi-label
+model (one binary model per label) even without `multilabel=True`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +23,15 @@ from .engine import EngineParams, Model, Progress
 
 HOLDOUT = 0.1
 HOLDOUT_SEED = 13
-DEV_SUMMARY = ("n", "accuracy", "macro_f1", "macro_recall", "in_scope_accuracy", "oos_recall")
+DEV_SUMMARY = (
+    "n",
+    "accuracy",
+    "macro_f1",
+    "macro_recall",
+    "in_scope_accuracy",
+    "oos_recall",
+    "label_set_f1",
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,9 @@ def train_files(
     say(f"Reading {train}")
     corpus = read_examples(train)
     card: dict[str, Any] = {"training": {**corpus.describe()}}
+    if not params.multilabel and any(len(e.label_set) > 1 for e in corpus.examples):
+        say("Lines with several labels: training one model per label (multi-label)")
+        params = replace(params, multilabel=True)
     if oos_label is not None and not any(e.label == oos_label for e in corpus.examples):
         card["training"]["note"] = f"no {oos_label!r} examples: out-of-scope means unsure only"
     if dev is not None:
@@ -90,9 +105,22 @@ def train_files(
             card=card,
             oos_variant=trial.oos_variant,
             threshold=trial.threshold,
+            blend=trial.dense.weight if trial.dense is not None else None,
+            label_thresholds=trial.label_thresholds if trial.multilabel else None,
         )
         if "oos" in trial.card:
             model.card["oos"] = trial.card["oos"]
+        if "label_sets" in trial.card:
+            model.card["label_sets"] = {
+                **trial.card["label_sets"],
+                "texts": model.card["label_sets"]["texts"],
+                "thresholds": "tuned per label for F1 on the held-out part, before the refit",
+            }
+        if "embeddings" in trial.card:
+            model.card["embeddings"] = {
+                **trial.card["embeddings"],
+                "weight_chosen": "on the held-out part, before the refit",
+            }
     else:
         model = engine.train(corpus.examples, task=task, params=params, progress=say, card=card)
         dev_scores = None

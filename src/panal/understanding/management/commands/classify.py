@@ -1,10 +1,12 @@
-"""`panal classify FILE.jsonl [--out FILE.jsonl]`: the default path on a file
+"""`panal classify FILE.jsonl [--out FILE.jsonl] [--org SLUG]`: the default path on a file
 (docs/understanding.md#panal-classify).
 
 Each line is a JSON object with at least a string "text"; it is written back with its
-fields and the predictions added. A bad line is reported on stderr with its number and
-left out; the rest goes on. Exit codes: 0 done; 1 a bad line, a missing input file or a
-broken model, with the reason on stderr.
+fields and the predictions added; urgency also reads the line's author and visibility
+fields, and with `--org` the organisation's own models and catalogue answer. A bad line
+is reported on stderr with its number and left out; the rest goes on. Exit codes: 0
+done; 1 a bad line, a missing input file or a broken model, with the reason on stderr;
+2 an unknown organisation.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ BATCH_SIZE = 1000
 
 
 class Command(BaseCommand):
-    help = "Add language, sentiment and intents to every line of a JSON Lines file."
+    help = (
+        "Add language, sentiment, intents, urgency and entities to every line of a JSON Lines file."
+    )
     # Classifying reads files only; the system checks would cost half a second.
     requires_system_checks: list[str] = []
 
@@ -33,12 +37,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--out", type=Path, metavar="FILE.jsonl", help="where to write (default: stdout)"
         )
+        parser.add_argument(
+            "--org", metavar="SLUG",
+            help="use this organisation's own models and catalogue (default: the shipped ones)",
+        )  # fmt: skip
 
     def handle(self, *args, **options) -> None:
         source: Path = options["file"]
+        organisation_id = None
+        if options["org"]:
+            from panal.org.models import Organisation
+
+            found = Organisation.objects.filter(slug=options["org"]).values_list("id", flat=True)
+            if not found:
+                raise CommandError(f"no organisation {options['org']!r}", returncode=2)
+            organisation_id = found[0]
         try:
-            annotate.load()
-            models = annotate.model_names()
+            loaded = annotate.load(organisation_id)
+            models = annotate.model_names(loaded)
         except (ModelError, LanguageModelError) as exc:
             raise CommandError(str(exc), returncode=1) from None
         try:
@@ -55,7 +71,7 @@ class Command(BaseCommand):
         def flush() -> None:
             nonlocal seconds, done
             start = time.perf_counter()
-            found = annotate.annotate([record["text"] for record in batch])
+            found = annotate.annotate([record["text"] for record in batch], loaded, batch)
             seconds += time.perf_counter() - start
             for record, added in zip(batch, found, strict=True):
                 record.update(added, models=models)
