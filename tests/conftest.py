@@ -38,3 +38,19 @@ def client_for(users):
         return client
 
     return make
+
+
+@pytest.fixture
+def add(account, django_capture_on_commit_callbacks):
+    """Ingest rows through the real service and pipeline; return the stored mentions."""
+    from panal.listening import services
+    from panal.listening.models import Mention
+    from panal.listening.normalise import parse_item
+
+    def add(*rows, to=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = services.ingest(to or account, [parse_item(r) for r in rows])
+        by_id = Mention.objects.in_bulk([result.ids[r["external_id"]] for r in rows])
+        return [by_id[result.ids[r["external_id"]]] for r in rows]
+
+    return add

@@ -6,24 +6,12 @@ from django.test import Client
 from django.urls import reverse
 
 from panal.demo import builders
-from panal.listening import pipeline, services
-from panal.listening.models import Mention
-from panal.listening.normalise import parse_item
+from panal.listening import pipeline
 from panal.understanding import intent, learning
 from panal.understanding.models import Correction, Understanding
 from panal.understanding.stages import text_of
 
 TEXT = "Llevo tres días sin internet y nadie me responde. Pésimo servicio."
-
-
-@pytest.fixture
-def add(account, django_capture_on_commit_callbacks):
-    def add(*rows):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = services.ingest(account, [parse_item(r) for r in rows])
-        return [Mention.objects.get(id=result.ids[r["external_id"]]) for r in rows]
-
-    return add
 
 
 @pytest.fixture

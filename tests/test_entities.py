@@ -5,9 +5,7 @@ the catalogue in the admin, and what the mention page shows, escaped."""
 import pytest
 from django.urls import reverse
 
-from panal.listening import services
 from panal.listening.models import Mention
-from panal.listening.normalise import parse_item
 from panal.org.models import Brand, CatalogueItem
 from panal.understanding import entities
 from panal.understanding.models import Understanding
@@ -153,16 +151,6 @@ def test_the_matcher_follows_the_catalogue_and_brands(org, other_org):
 
 
 # --- the stage, through ingest ----------------------------------------------------------------
-
-
-@pytest.fixture
-def add(account, django_capture_on_commit_callbacks):
-    def add(*rows):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = services.ingest(account, [parse_item(r) for r in rows])
-        return [Mention.objects.get(id=result.ids[r["external_id"]]) for r in rows]
-
-    return add
 
 
 def test_the_stage_records_entities_through_ingest(org, add):

@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from panal.core import clock
-from panal.listening import services
 from panal.listening.models import Author, Mention
 from panal.listening.normalise import parse_item
 from panal.understanding import urgency
@@ -214,16 +213,6 @@ def test_bad_text_still_gets_a_score(text):
 
 
 # --- the stage, through ingest --------------------------------------------------------------
-
-
-@pytest.fixture
-def add(account, django_capture_on_commit_callbacks):
-    def add(*rows):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = services.ingest(account, [parse_item(r) for r in rows])
-        return [Mention.objects.get(id=result.ids[r["external_id"]]) for r in rows]
-
-    return add
 
 
 def test_the_stage_scores_every_mention_through_ingest(add):

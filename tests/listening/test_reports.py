@@ -12,8 +12,6 @@ from django.urls import reverse
 
 from panal.core import clock
 from panal.demo import builders
-from panal.listening import services
-from panal.listening.normalise import parse_item
 from panal.org.services import add_member, set_current_organisation
 
 NOW = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
@@ -24,17 +22,6 @@ def frozen_clock():
     clock.set_now(NOW)
     yield
     clock.set_now(None)
-
-
-@pytest.fixture
-def add(account, django_capture_on_commit_callbacks):
-    """Ingest rows through the real service and pipeline."""
-
-    def add(*rows, to=None):
-        with django_capture_on_commit_callbacks(execute=True):
-            services.ingest(to or account, [parse_item(r) for r in rows])
-
-    return add
 
 
 @pytest.fixture

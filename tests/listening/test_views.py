@@ -24,19 +24,6 @@ MORE_RE = re.compile(r'id="inbox-more"[^>]*>\s*<a [^>]*hx-get="([^"]+)"')
 
 
 @pytest.fixture
-def add(account, django_capture_on_commit_callbacks):
-    """Ingest rows through the real service and pipeline; return the stored mentions."""
-
-    def add(*rows, to=None):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = services.ingest(to or account, [parse_item(r) for r in rows])
-        by_id = Mention.objects.in_bulk([result.ids[r["external_id"]] for r in rows])
-        return [by_id[result.ids[r["external_id"]]] for r in rows]
-
-    return add
-
-
-@pytest.fixture
 def agent(client_for):
     return client_for("agent")
 

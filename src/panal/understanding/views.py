@@ -25,7 +25,7 @@ from .models import Correction, OrgModel
 
 
 def _denied(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "understanding/denied.html", {"message": message}, status=403)
+    return render(request, "403.html", {"message": message}, status=403)
 
 
 def _bad(request: HttpRequest, message: str, back: str) -> HttpResponse:
