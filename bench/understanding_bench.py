@@ -49,7 +49,7 @@ SETS = {
     "clinc150": {"task": "intent", "oos": "oos", "dev": "dev.jsonl"},
     "bitext_customer_support": {"task": "intent", "oos": None, "dev": "dev.jsonl"},
 }
-ENGINES = {"sparse": [], "e5": ["--embeddings", "e5"]}
+ENGINES = {"sparse": ["--embeddings", "none"], "e5": ["--embeddings", "e5"]}
 ONE_CORE = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -182,10 +182,10 @@ def main(argv: list[str] | None = None) -> dict:
         **common.header(NAME),
         "what": "panal model train on each public train file (tuned on a held-out part), "
         "panal model evaluate on texts neither training nor tuning saw; sparse engine and "
-        "--embeddings e5; one core (OMP/OpenBLAS/MKL threads = 1)",
+        "--embeddings e5 (the default); one core (OMP/OpenBLAS/MKL threads = 1)",
         "commands": [
             "panal model train --task intent --train TRAIN [--dev DEV_HALF] [--oos-label oos] "
-            "[--embeddings e5] --out DIR",
+            "--embeddings none|e5 --out DIR",
             "panal model evaluate --model DIR --test TEST --no-per-label",
         ],
         "data": str(SHARED),

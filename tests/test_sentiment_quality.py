@@ -126,12 +126,9 @@ POSTS = [
 ]
 
 
-def ingest(account, texts):
-    items = [parse_item({"external_id": f"r{i}", "text": t}) for i, t in enumerate(texts)]
-    services.ingest(account, items)
-    return {
-        u.mention.text: u for u in Understanding.objects.select_related("mention").order_by("pk")
-    }
+def understood():
+    """Each mention's Understanding row, by the mention's text."""
+    return {u.mention.text: u for u in Understanding.objects.select_related("mention")}
 
 
 def test_the_stage_refines_unsure_mentions_in_the_background(
@@ -141,7 +138,10 @@ def test_the_stage_refines_unsure_mentions_in_the_background(
     unsure = model.unsure(fast)
     assert unsure.any() and not unsure.all(), "the posts should include both kinds"
     with django_capture_on_commit_callbacks(execute=True):
-        rows = ingest(account, POSTS)
+        services.ingest(
+            account, [parse_item({"external_id": f"r{i}", "text": t}) for i, t in enumerate(POSTS)]
+        )
+    rows = understood()
     for text, was_unsure in zip(POSTS, unsure, strict=True):
         row = rows[text]
         if was_unsure:
