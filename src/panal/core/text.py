@@ -63,9 +63,18 @@ def html_to_text(markup: str | None) -> str:
     return clean("".join(parser.parts))
 
 
+# What Latin-script text holds once decomposed: ASCII and the combining diacritics
+# (U+034F, the grapheme joiner, is not one: it has no combining class).
+_ASCII_AND_ACCENTS = re.compile("[^\x00-\x7f\u0300-\u034e\u0350-\u036f]")
+
+
 def fold(value: str) -> str:
     """Lower-case, accent-free form used for search (`atención` → `atencion`)."""
+    if value.isascii():
+        return value.lower()
     decomposed = unicodedata.normalize("NFKD", value.casefold())
+    if _ASCII_AND_ACCENTS.search(decomposed) is None:  # the common case, done in C
+        return decomposed.encode("ascii", "ignore").decode("ascii")
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 

@@ -56,11 +56,19 @@ def load_plugin_stages() -> None:
             log.exception("Could not load pipeline stage plugin %s", ep.name)
 
 
+# Fields no built-in stage reads on every mention: Django reads one when a stage asks for
+# it (the normalise stage's HTML fallback, say), and the batch skips decoding the JSON of
+# a thousand raw payloads.
+_READ_LATER = ("raw", "text_html", "media", "metrics", "urls", "stages_done")
+
+
 def run(mention_ids: Sequence[int]) -> int:
     """Run every stage over these mentions (skipping deleted ones). Returns how many ran."""
     with transaction.atomic():
         mentions = list(
-            Mention.objects.filter(id__in=list(mention_ids), deleted_at__isnull=True).order_by("id")
+            Mention.objects.filter(id__in=list(mention_ids), deleted_at__isnull=True)
+            .defer(*_READ_LATER)
+            .order_by("id")
         )
         if not mentions:
             return 0

@@ -38,7 +38,12 @@ def embed(texts: Sequence[str], batch: int = 64) -> np.ndarray:
     """One L2-normalised 384-float row per text (e5's "query: " side, which suits
     classification); an empty text gets a row of zeros."""
     out = np.zeros((len(texts), DIM), dtype=np.float32)
-    todo = [(i, t[:MAX_CHARS]) for i, t in enumerate(texts) if t and t.strip()]
+    # The C engine takes UTF-8: a lone surrogate (broken input) becomes U+FFFD first.
+    todo = [
+        (i, t[:MAX_CHARS].encode("utf-8", "replace").decode("utf-8"))
+        for i, t in enumerate(texts)
+        if t and t.strip()
+    ]
     model = _model()
     for start in range(0, len(todo), batch):
         chunk = todo[start : start + batch]

@@ -24,6 +24,7 @@ raises `ModelError` naming the path and the reason, never a model that answers w
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -105,9 +106,18 @@ class Prediction(NamedTuple):
 # --- features ---------------------------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    text = text[:MAX_CHARS]
-    return text.lower() if text.isascii() else fold(text)
+@functools.lru_cache(maxsize=4096)
+def folded(text: str) -> str:
+    """The text as every model reads it: its first MAX_CHARS, folded (core.text.fold).
+    Remembered for the batch, which the lexicon and each model's features read in turn."""
+    return fold(text[:MAX_CHARS])
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens(text: str) -> tuple[str, ...]:
+    """The folded word tokens of a text, remembered for the batch: the default path's
+    models (sentiment, intents) read the same texts one after the other."""
+    return tuple(_TOKEN_RE.findall(folded(text)))
 
 
 class Featuriser:
@@ -129,7 +139,7 @@ class Featuriser:
         return len(self.word_vocab) + len(self.char_vocab)
 
     def tokens(self, text: str) -> list[str]:
-        return _TOKEN_RE.findall(_fold(text))
+        return list(_tokens(text))
 
     def _word_features(self, tokens: list[str]) -> list[str]:
         feats = list(tokens)
@@ -189,9 +199,9 @@ class Featuriser:
         cols: list[int] = []
         indptr = [0]
         for text in texts:
-            tokens = self.tokens(text)
+            tokens = _tokens(text)
             if pairs_only:
-                feats = tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+                feats = [*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens))]
             else:
                 feats = self._word_features(tokens)
             for f in feats:

@@ -180,7 +180,7 @@ LEXICON = _lexicon()
 
 def lexicon_score(text: str) -> float:
     """The lexicon's polarity of `text`, in [-1, 1] (0 when it knows no word of it)."""
-    folded = _REPEAT_RE.sub(r"\1\1", fold(text[: engine.MAX_CHARS]))
+    folded = _REPEAT_RE.sub(r"\1\1", engine.folded(text))
     total = 0.0
     negate_left = 0
     boost = 1.0
