@@ -194,6 +194,10 @@ def test_the_model_page_for_analysts(client_for, org):
     assert "py3langid" in html
     assert reverse("models-retrain") in html
     assert 'href="/models/"' in html  # the nav link
+    # The shipped models' own dev scores, each dev set of the sentiment card apart.
+    tweets_en = sentiment.shipped().card["dev"]["scores"]["tweets_en"]
+    shown = f"{tweets_en['macro_recall']:.3f}"
+    assert "tweets_en" in html and (shown in html or shown.replace(".", ",") in html)
 
 
 @pytest.mark.parametrize("role", ["agent", "area_manager", "agency", "everyone", "curator"])

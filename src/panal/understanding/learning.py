@@ -495,11 +495,20 @@ class VersionShown:
         return self.row.status in (OrgModel.Status.CANDIDATE, OrgModel.Status.RETIRED)
 
 
+def _dev_scores(card: dict) -> list[tuple[str, dict]]:
+    """A card's dev scores: one set's, or several sets' keyed by name (the sentiment card
+    scores its own examples and the real tweets in each language apart)."""
+    scores = (card.get("dev") or {}).get("scores") or {}
+    if "n" in scores:
+        return [("", scores)]
+    return [(name, found) for name, found in scores.items() if isinstance(found, dict)]
+
+
 @dataclass(frozen=True)
 class TaskModels:
     task: str
     shipped_name: str
-    shipped_scores: dict
+    shipped_scores: list[tuple[str, dict]]  # (dev set, its scores); "" for the only one
     versions: list[VersionShown]
     in_use: OrgModel | None
     training: bool
@@ -552,7 +561,7 @@ def overview(actor, organisation: Organisation) -> Overview:
             TaskModels(
                 task=task,
                 shipped_name=_name(task, base),
-                shipped_scores=(base.card.get("dev") or {}).get("scores") or {},
+                shipped_scores=_dev_scores(base.card),
                 versions=[VersionShown.of(r) for r in versions],
                 in_use=next((r for r in versions if r.status == OrgModel.Status.PROMOTED), None),
                 training=any(
