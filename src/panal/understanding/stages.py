@@ -1,5 +1,5 @@
-"""The understanding stage of the pipeline: language, sentiment and intents of a batch in
-one pass over its texts and one write (docs/pipeline.md, docs/understanding.md).
+"""The understanding stage of the pipeline: language, sentiment, intents and urgency of a
+batch in one pass over its texts and one write (docs/pipeline.md, docs/understanding.md).
 
 `understand` reads each text once, asks each organisation of the batch for its models
 (`registry.for_org`: its own promoted version or the shipped one), and stores every
@@ -46,10 +46,11 @@ def text_of(mention: Mention) -> str:
 
 @stage("understand", order=150)
 def understand(mentions: list[Mention]) -> None:
-    """Language, sentiment and intents of each mention, with each model's name and confidence."""
+    """Language, sentiment, intents and urgency of each mention, with each model's name."""
     if not mentions:
         return
     texts = [text_of(m) for m in mentions]
+    texts_by_id = {m.id: t for m, t in zip(mentions, texts, strict=True)}
     detections = language.detect(texts)
     _set_languages(mentions, detections)
     feelings: list[Any] = [None] * len(mentions)
@@ -67,18 +68,31 @@ def understand(mentions: list[Mention]) -> None:
             rows, sentiment_model.scores(part), intent.label_sets(intent_model, part), strict=True
         ):
             feelings[i], intents[i], names[i] = feeling, labels, named
+    # Urgency weighs what was just predicted, so it is judged here and written in the same
+    # row: one write per mention and batch (urgency.py has the rules).
+    from . import urgency
+
+    growth = urgency.thread_growth(mentions)
+    dumps = orjson.dumps
     now = connection.ops.adapt_datetimefield_value(clock.now())
-    store(
-        [
+    rows = []
+    for m, found, (label, score, confidence), labels, (sentiment_name, intent_name) in zip(
+        mentions, detections, feelings, intents, names, strict=True
+    ):
+        key = (m.account_id, m.thread_external_id or m.external_id)
+        judged = urgency.score(
+            urgency.signals_of(m, growth.get(key, 0), (label, score, labels), texts_by_id[m.id])
+        )
+        rows.append(
             (
                 m.id, found.lang, found.confidence, language.MODEL,
                 label, round(score, 4), round(confidence, 4), sentiment_name,
-                orjson.dumps(labels).decode(), intent_name, now,
+                dumps(labels).decode(), intent_name,
+                judged.score, judged.level, dumps(judged.reasons).decode(), urgency.MODEL,
+                now,
             )
-            for m, found, (label, score, confidence), labels, (sentiment_name, intent_name)
-            in zip(mentions, detections, feelings, intents, names, strict=True)
-        ]
-    )  # fmt: skip
+        )  # fmt: skip
+    store(rows)
 
 
 def _set_languages(mentions: Sequence[Mention], detections: Sequence[language.Detection]) -> None:
@@ -104,7 +118,11 @@ def _set_languages(mentions: Sequence[Mention], detections: Sequence[language.De
 # --- the write ----------------------------------------------------------------------------
 
 # The columns `store` fills, in the order of its row tuples.
-STORED = ("mention", *LANGUAGE_FIELDS, *SENTIMENT_FIELDS, *INTENT_FIELDS, "updated_at")
+URGENCY_FIELDS = ("urgency", "urgency_level", "urgency_reasons", "urgency_model")
+STORED = (
+    "mention", *LANGUAGE_FIELDS, *SENTIMENT_FIELDS, *INTENT_FIELDS, *URGENCY_FIELDS,
+    "updated_at",
+)  # fmt: skip
 
 
 @cache

@@ -5,8 +5,8 @@
 verification and trade (a journalist), how fast its thread grows, crisis words in Spanish
 and English, the negative sentiment's strength and the intents. Each signal adds a
 weight; the sum, clipped to [0, 1], is the score, and the weights are kept as the
-reasons, so the mention page can say why. The `urgency` stage (order 310, after threads)
-reads what the sentiment and intent stages wrote and writes one bulk upsert per batch.
+reasons, so the mention page can say why. The `understand` stage (stages.py) judges each
+mention right after its sentiment and intents, and writes the urgency in the same row.
 """
 
 from __future__ import annotations
@@ -18,16 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import orjson
-from django.db import connection
 from django.db.models import Count
 
 from panal.core import clock
 from panal.listening.models import Mention
-from panal.listening.pipeline import stage
 
-from .models import Understanding
-from .stages import store, text_of
+from .stages import text_of
 
 MODEL = "panal-urgency@1"
 LEVELS = ("low", "normal", "high", "critical")
@@ -313,7 +309,7 @@ def score_many(signals: Iterable[Signals]) -> list[Urgency]:
     return [score(s) for s in signals]
 
 
-# --- the stage ---------------------------------------------------------------------------
+# --- what the understand stage asks of a batch ---------------------------------------------
 
 
 def thread_growth(mentions: Sequence[Mention]) -> dict[tuple[int, str], int]:
@@ -341,10 +337,14 @@ def thread_growth(mentions: Sequence[Mention]) -> dict[tuple[int, str], int]:
     return {(a, t): n for a, t, n in rows if (a, t) in keys}
 
 
-def signals_of(m: Mention, growth: int, row: tuple | None) -> Signals:
+def signals_of(
+    m: Mention, growth: int, row: tuple | None, text: str | None = None
+) -> Signals:
+    """What urgency weighs about a stored mention; `row` is (sentiment, its score, the
+    intents), `text` the mention's text as the models read it when already at hand."""
     sentiment, sentiment_score, intents = row or ("", None, ())
     return Signals(
-        text=text_of(m),
+        text=text_of(m) if text is None else text,
         visibility=m.visibility,
         followers=m.author_followers,
         verified=m.author_verified,
@@ -357,27 +357,3 @@ def signals_of(m: Mention, growth: int, row: tuple | None) -> Signals:
         sentiment_score=sentiment_score,
         intents=intents or (),
     )
-
-
-@stage("urgency", order=310)
-def judge_urgency(mentions: list[Mention]) -> None:
-    """How soon each mention wants an answer (0 to 1, a level, and the reasons)."""
-    ids = [m.id for m in mentions]
-    understood = {
-        pk: (sentiment, sentiment_score, intents)
-        for pk, sentiment, sentiment_score, intents in Understanding.objects.filter(
-            mention_id__in=ids
-        ).values_list("mention_id", "sentiment", "sentiment_score", "intents")
-    }
-    growth = thread_growth(mentions)
-    now = connection.ops.adapt_datetimefield_value(clock.now())
-    rows = []
-    for m in mentions:
-        key = (m.account_id, m.thread_external_id or m.external_id)
-        found = score(signals_of(m, growth.get(key, 0), understood.get(m.id)))
-        reasons = orjson.dumps(found.reasons).decode()
-        rows.append((m.id, found.score, found.level, reasons, MODEL, now))
-    store(rows, STORED)
-
-
-STORED = ("mention", "urgency", "urgency_level", "urgency_reasons", "urgency_model", "updated_at")

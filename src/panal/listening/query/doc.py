@@ -1,0 +1,196 @@
+"""The document a listening query is evaluated against (docs/query.md#documents).
+
+Queries and documents are cut into words the same way (`tokenize` on folded text), so
+`Atención` in a query and `atencion` in a mention meet as the same word. A word is a run
+of letters, digits and `_`; `#tag` is a hashtag and `@handle` (which may hold `.` and
+`-` inside, and a `@domain`) a handle, both kept whole with their mark. Everything else
+(spaces, punctuation, emoji) only separates words.
+
+A `Doc` holds what the evaluation reads, computed once: `positions` (each word, hashtag
+and handle → the word positions where it occurs; a hashtag `#reclamo` is also found
+under the plain word `reclamo`), and `fields` (the `field:value` keys of its language,
+channel, country, sentiment, intents, brands and author).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from panal.core.text import canonical_lang, fold
+
+_TOKEN_RE = re.compile(
+    r"(?<![\w#@])#\w+"  # a hashtag: not glued to a word (`a#b` is two words)
+    r"|(?<![\w@])@\w+(?:[.\-]\w+)*(?:@\w+(?:[.\-]\w+)*)?"  # a handle, not an e-mail's domain
+    r"|\w+"
+)
+_SPACES_RE = re.compile(r"\s+")
+MAX_DISTANCE = 100  # the largest NEAR/n or "phrase"~n accepted (parser.py)
+# The title's words and the text's are numbered apart, so no phrase or NEAR joins them.
+TITLE_GAP = MAX_DISTANCE + 2
+
+
+def tokenize(folded: str) -> list[str]:
+    """Words, #hashtags and @handles of an already folded text, in order."""
+    return _TOKEN_RE.findall(folded)
+
+
+def fold_value(value: Any) -> str:
+    """A field value as compared: folded, trimmed, inner spaces collapsed."""
+    return _SPACES_RE.sub(" ", fold(str(value))).strip()
+
+
+def field_keys(name: str, values: Iterable[Any]) -> list[str]:
+    return [f"{name}:{v}" for v in (fold_value(x) for x in values if x) if v]
+
+
+@dataclass(slots=True)
+class Doc:
+    text: str = ""
+    title: str = ""
+    author_handle: str = ""
+    author_name: str = ""
+    lang: str = ""
+    channel: str = ""
+    country: str = ""
+    urls: tuple[str, ...] = ()
+    sentiment: str = ""
+    intents: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()  # slugs and names of the mention's brands
+    positions: dict[str, list[int]] = field(init=False, repr=False)
+    fields: frozenset[str] = field(init=False, repr=False)
+    author_at: str = field(init=False, repr=False)  # "@handle" of the author, or ""
+    url_text: str = field(init=False, repr=False)  # folded URLs, one a line
+
+    def __post_init__(self) -> None:
+        positions: dict[str, list[int]] = {}
+        start = 0
+        for part in (self.title, self.text):
+            if not part:
+                continue
+            i = start - 1
+            for i, token in enumerate(tokenize(fold(part)), start):
+                positions.setdefault(token, []).append(i)
+                if token[0] == "#":
+                    positions.setdefault(token[1:], []).append(i)
+            start = i + 1 + TITLE_GAP
+        self.positions = positions
+        handle = fold_value(self.author_handle).lstrip("@")
+        self.author_at = f"@{handle}" if handle else ""
+        lang = canonical_lang(self.lang)
+        self.fields = frozenset(
+            [
+                *field_keys("lang", [lang]),
+                *field_keys("channel", [self.channel]),
+                *field_keys("country", [self.country]),
+                *field_keys("sentiment", [self.sentiment]),
+                *field_keys("intent", self.intents),
+                *field_keys("brand", self.brands),
+                *field_keys("author", [handle, self.author_name]),
+            ]
+        )
+        self.url_text = "\n".join(fold(u) for u in self.urls if u)
+
+    def keys(self) -> Iterable[str]:
+        """Everything an index may look up: words, hashtags, handles, field keys."""
+        yield from self.positions
+        yield from self.fields
+        if self.author_at:
+            yield self.author_at
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Doc:
+        """From a normalised item or a JSON line (docs/query.md#documents).
+
+        Reads text (or text_html), title, lang, channel, country, url / urls / domain,
+        author (a handle or an object with handle / display_name) or author_handle /
+        author_display_name, sentiment (a label or {"label"}), intents (labels or
+        {"label"} objects) and brand / brands (slugs, names or {"slug", "name"}).
+        """
+        text = _text(data.get("text"))
+        if not text and data.get("text_html"):
+            from panal.core.text import html_to_text
+
+            text = html_to_text(_text(data.get("text_html")))
+        handle = _text(data.get("author_handle"))
+        name = _text(data.get("author_display_name"))
+        author = data.get("author")
+        if isinstance(author, Mapping):
+            handle = handle or _text(author.get("handle"))
+            name = name or _text(author.get("display_name") or author.get("name"))
+        elif isinstance(author, str):
+            handle = handle or author
+        urls = [u for u in _labels(data.get("urls"), "url") if u]
+        urls += [_text(data.get(key)) for key in ("url", "domain") if data.get(key)]
+        brands = _labels(data.get("brands"), "slug", "name") + _labels(
+            data.get("brand"), "slug", "name"
+        )
+        sentiment = _labels(data.get("sentiment"), "label")
+        return cls(
+            text=text,
+            title=_text(data.get("title")),
+            author_handle=handle,
+            author_name=name,
+            lang=_text(data.get("lang")),
+            channel=_text(data.get("channel")),
+            country=_text(data.get("country")),
+            urls=tuple(urls),
+            sentiment=sentiment[0] if sentiment else "",
+            intents=tuple(_labels(data.get("intents"), "label")),
+            brands=tuple(brands),
+        )
+
+    @classmethod
+    def from_mention(
+        cls, mention: Any, *, understanding: Any = None, country: str = ""
+    ) -> Doc:
+        """From a stored Mention. Its brand is read when `mention.brand_id` is set (load it
+        with select_related); sentiment and intents come from `understanding` or
+        `mention.understanding` when it exists."""
+        if understanding is None:
+            try:
+                understanding = mention.understanding
+            except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: not yet understood
+                understanding = None
+        brand = mention.brand if getattr(mention, "brand_id", None) else None
+        return cls(
+            text=mention.text,
+            title=mention.title,
+            author_handle=mention.author_handle,
+            author_name=mention.author_display_name,
+            lang=mention.lang,
+            channel=mention.channel,
+            country=country,
+            urls=tuple([mention.url, *(u for u in mention.urls or () if isinstance(u, str))]),
+            sentiment=getattr(understanding, "sentiment", "") or "",
+            intents=tuple(_labels(getattr(understanding, "intents", None), "label")),
+            brands=(brand.slug, brand.name) if brand is not None else (),
+        )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _labels(value: Any, *keys: str) -> list[str]:
+    """Strings from a string, a {key: …} object or a list of either."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, list | tuple) else [value]
+    out: list[str] = []
+    for item in items[:100]:
+        if isinstance(item, Mapping):
+            out.extend(_text(item.get(k)) for k in keys if item.get(k))
+        else:
+            text = _text(item)
+            if text:
+                out.append(text)
+    return out

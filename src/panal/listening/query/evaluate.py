@@ -1,0 +1,207 @@
+"""Compile a query's tree into plain functions of a Doc (docs/query.md#matching).
+
+`compile_test(node)` gives `doc -> bool`. Positional nodes (words, hashtags, handles,
+wildcards, phrases, NEAR and OR-groups of them) also compile, through `compile_spans`,
+into `doc -> [(first, last)]`, the word positions of each occurrence, which NEAR uses.
+
+Every function does work bounded by the document's size: a wildcard is tried on the
+document's distinct words (never expanded), a NEAR looks only at the occurrences of one
+side within `distance` words of the other (found by bisection).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Callable
+
+from .doc import Doc
+from .nodes import And, Field, Near, Node, Not, Or, Phrase, Term, Wildcard
+
+Test = Callable[[Doc], bool]
+Spans = Callable[[Doc], list[tuple[int, int]]]
+
+# Rough relative cost of checking each kind of node, to try cheap checks first in an AND.
+_COST = {Field: 1, Term: 1, Phrase: 4, Wildcard: 6, Near: 10, Not: 2}
+
+
+def cost(node: Node) -> float:
+    if isinstance(node, And | Or):
+        return sum(cost(c) for c in node.children)
+    if isinstance(node, Not):
+        return 1 + cost(node.child)
+    if isinstance(node, Near):
+        return _COST[Near] + cost(node.left) + cost(node.right)
+    return _COST.get(type(node), 5)
+
+
+def compile_test(node: Node) -> Test:
+    if isinstance(node, Term):
+        return _term_test(node)
+    if isinstance(node, Field):
+        return _field_test(node)
+    if isinstance(node, Wildcard):
+        return _wildcard_test(node)
+    if isinstance(node, Phrase):
+        spans = compile_spans(node)
+        return lambda doc: bool(spans(doc))
+    if isinstance(node, Near):
+        return _near(node, first_only=True)  # type: ignore[return-value]
+    if isinstance(node, Not):
+        inner = compile_test(node.child)
+        return lambda doc: not inner(doc)
+    if isinstance(node, And):
+        tests = [compile_test(c) for c in sorted(node.children, key=cost)]
+        return lambda doc: all(t(doc) for t in tests)
+    if isinstance(node, Or):
+        tests = [compile_test(c) for c in sorted(node.children, key=cost)]
+        return lambda doc: any(t(doc) for t in tests)
+    raise TypeError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover
+
+
+def _term_test(node: Term) -> Test:
+    key = node.value
+    if node.kind == "handle":
+        return lambda doc: key in doc.positions or doc.author_at == key
+    return lambda doc: key in doc.positions
+
+
+def _field_test(node: Field) -> Test:
+    if node.name == "url":
+        needle = node.value
+        return lambda doc: needle in doc.url_text
+    key = f"{node.name}:{node.value}"
+    return lambda doc: key in doc.fields
+
+
+def wildcard_regex(pattern: str) -> re.Pattern[str]:
+    parts = ["." if ch == "?" else ".*" if ch == "*" else re.escape(ch) for ch in pattern]
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def _wildcard_keys(node: Wildcard) -> Callable[[Doc], list[str]]:
+    """The document's words that the wildcard matches."""
+    pattern = node.pattern
+    if pattern.endswith("*") and pattern.count("*") == 1 and "?" not in pattern:
+        prefix = pattern[:-1]
+        return lambda doc: [k for k in doc.positions if k.startswith(prefix)]
+    regex = wildcard_regex(pattern).fullmatch
+    prefix = node.prefix
+    return lambda doc: [k for k in doc.positions if k.startswith(prefix) and regex(k)]
+
+
+def _wildcard_test(node: Wildcard) -> Test:
+    pattern = node.pattern
+    if pattern.endswith("*") and pattern.count("*") == 1 and "?" not in pattern:
+        prefix = pattern[:-1]
+        return lambda doc: any(k.startswith(prefix) for k in doc.positions)
+    regex = wildcard_regex(pattern).fullmatch
+    prefix = node.prefix
+    return lambda doc: any(k.startswith(prefix) and regex(k) for k in doc.positions)
+
+
+def compile_spans(node: Node) -> Spans:
+    if isinstance(node, Term):
+        key = node.value
+        return lambda doc: [(p, p) for p in doc.positions.get(key, ())]
+    if isinstance(node, Wildcard):
+        keys = _wildcard_keys(node)
+        return lambda doc: sorted((p, p) for k in keys(doc) for p in doc.positions[k])
+    if isinstance(node, Phrase):
+        return _phrase_spans(node)
+    if isinstance(node, Or):
+        parts = [compile_spans(c) for c in node.children]
+        return lambda doc: sorted({s for part in parts for s in part(doc)})
+    if isinstance(node, Near):
+        return _near(node, first_only=False)  # type: ignore[return-value]
+    raise TypeError(f"{type(node).__name__} has no word positions")  # pragma: no cover
+
+
+def _phrase_spans(node: Phrase) -> Spans:
+    words = node.words
+    width = len(words)
+    if node.slop is None:
+        first, rest = words[0], list(enumerate(words[1:], 1))
+
+        def exact(doc: Doc) -> list[tuple[int, int]]:
+            positions = doc.positions
+            starts = positions.get(first)
+            if not starts:
+                return []
+            for _, word in rest:
+                if word not in positions:
+                    return []
+            found = set(starts)
+            for offset, word in rest:
+                found &= {p - offset for p in positions[word]}
+                if not found:
+                    return []
+            return sorted((p, p + width - 1) for p in found)
+
+        return exact
+    need = Counter(words)
+    span = width + node.slop
+
+    def window(doc: Doc) -> list[tuple[int, int]]:
+        """The tightest windows holding every word (as often as the phrase has it),
+        each spanning at most len + slop positions."""
+        positions = doc.positions
+        if any(w not in positions for w in need):
+            return []
+        hits = sorted((p, w) for w in need for p in positions[w])
+        have: Counter[str] = Counter()
+        missing = len(need)
+        out: list[tuple[int, int]] = []
+        left = 0
+        for right, (pos, word) in enumerate(hits):
+            have[word] += 1
+            if have[word] == need[word]:
+                missing -= 1
+            while missing == 0:
+                start, first = hits[left]
+                if have[first] > need[first]:
+                    have[first] -= 1
+                    left += 1
+                    continue
+                if pos - start + 1 <= span:
+                    out.append((start, pos))
+                break
+        return out
+
+    return window
+
+
+def _near(node: Near, *, first_only: bool) -> Callable[[Doc], object]:
+    """Pairs of occurrences, one from each side, not overlapping, with at most `distance`
+    words between them; each pair's span is the occurrence of the whole NEAR."""
+    left, right, gap = compile_spans(node.left), compile_spans(node.right), node.distance
+
+    def run(doc: Doc) -> object:
+        a_spans = left(doc)
+        if not a_spans:
+            return False if first_only else []
+        b_spans = right(doc)
+        if not b_spans:
+            return False if first_only else []
+        b_by_start = sorted(b_spans)
+        starts = [s for s, _ in b_by_start]
+        b_by_end = sorted(b_spans, key=lambda s: (s[1], s[0]))
+        ends = [e for _, e in b_by_end]
+        out: set[tuple[int, int]] = set()
+        for a_start, a_end in a_spans:
+            # b after a: b starts in (a_end, a_end + gap + 1]
+            for i in range(bisect_right(starts, a_end), bisect_right(starts, a_end + gap + 1)):
+                b_start, b_end = b_by_start[i]
+                if first_only:
+                    return True
+                out.add((a_start, max(a_end, b_end)))
+            # b before a: b ends in [a_start - gap - 1, a_start)
+            for i in range(bisect_left(ends, a_start - gap - 1), bisect_left(ends, a_start)):
+                b_start, b_end = b_by_end[i]
+                if first_only:
+                    return True
+                out.add((min(a_start, b_start), a_end))
+        return False if first_only else sorted(out)
+
+    return run
