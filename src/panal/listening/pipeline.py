@@ -16,11 +16,11 @@ from importlib.metadata import entry_points
 from django.db import transaction
 
 from panal.core import clock
+from panal.core.db import update_ids
 
 from .models import Mention
 
 log = logging.getLogger(__name__)
-_CHUNK = 500  # ids per UPDATE (SQLite allows 999 parameters)
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,9 @@ def run(mention_ids: Sequence[int]) -> int:
             m.stages_done = names
             m.processed_at = now
             ids.append(m.id)
-        # Every row gets the same values: one UPDATE … WHERE id IN (…) per chunk, where
-        # bulk_update would build a CASE over every row.
-        for start in range(0, len(ids), _CHUNK):
-            Mention.objects.filter(id__in=ids[start : start + _CHUNK]).update(
-                stages_done=names, processed_at=now
-            )
+        # Every row gets the same values: one UPDATE … WHERE id IN (…), where bulk_update
+        # would build a CASE over every row.
+        update_ids(Mention, ids, stages_done=names, processed_at=now)
     return len(mentions)
 
 

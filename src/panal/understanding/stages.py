@@ -20,6 +20,7 @@ import orjson
 from django.db import connection
 
 from panal.core import clock
+from panal.core.db import update_ids
 from panal.listening.models import Mention
 from panal.listening.pipeline import stage
 
@@ -36,7 +37,6 @@ AGENT_PREFIX = "agent:"
 LANGUAGE_FIELDS = ("lang", "lang_confidence", "lang_model")
 SENTIMENT_FIELDS = ("sentiment", "sentiment_score", "sentiment_confidence", "sentiment_model")
 INTENT_FIELDS = ("intents", "intent_model")
-_ROWS_PER_STATEMENT = 1000  # PostgreSQL: rows per multi-row INSERT
 
 
 def text_of(mention: Mention) -> str:
@@ -109,10 +109,7 @@ def _set_languages(mentions: Sequence[Mention], detections: Sequence[language.De
     # One UPDATE per (language, source): a handful per batch, where bulk_update's CASE
     # over every row is several times slower.
     for (lang, source), ids in changed.items():
-        for start in range(0, len(ids), 500):
-            Mention.objects.filter(id__in=ids[start : start + 500]).update(
-                lang=lang, lang_source=source
-            )
+        update_ids(Mention, ids, lang=lang, lang_source=source)
 
 
 # --- the write ----------------------------------------------------------------------------
@@ -170,7 +167,8 @@ def store(rows: Sequence[tuple], fields: tuple[str, ...] = STORED) -> None:
 
     Raw SQL, as the ingest's insert: the ORM's bulk_create spends most of a batch's
     write adapting each value of each row. SQLite takes the batch as one executemany;
-    PostgreSQL as multi-row INSERTs (one statement per row there is a round trip each).
+    PostgreSQL as one INSERT … SELECT from `unnest` of one array per column (a multi-row
+    VALUES of thousands of placeholders costs more to parse than to run).
     """
     if not rows:
         return
@@ -178,10 +176,24 @@ def store(rows: Sequence[tuple], fields: tuple[str, ...] = STORED) -> None:
     width = len(fields) + len(defaults)
     marks = "(" + ", ".join(["%s"] * width) + ")"
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.executemany(head + marks + tail, [(*row, *defaults) for row in rows])
+        if connection.vendor == "postgresql":
+            # One statement whatever the batch: a column of values per parameter.
+            select = _unnest_sql(fields)
+            columns = [list(values) for values in zip(*rows, strict=True)]
+            columns += [[value] * len(rows) for value in defaults]
+            cursor.execute(head.removesuffix(" VALUES ") + select + tail, columns)
             return
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            chunk = rows[start : start + _ROWS_PER_STATEMENT]
-            params = [value for row in chunk for value in (*row, *defaults)]
-            cursor.execute(head + ", ".join([marks] * len(chunk)) + tail, params)
+        cursor.executemany(head + marks + tail, [(*row, *defaults) for row in rows])
+
+
+@cache
+def _unnest_sql(fields: tuple[str, ...]) -> str:
+    """PostgreSQL: ` SELECT * FROM unnest(%s::type[], …)` over every column `store` fills,
+    in its INSERT's order (the fields', then the others' with their defaults)."""
+    mine = {Understanding._meta.get_field(name).column for name in fields}
+    ordered = [Understanding._meta.get_field(name) for name in fields]
+    others = [f for f in Understanding._meta.concrete_fields if f.column not in mine]
+    types = tuple(f.db_type(connection) for f in [*ordered, *others])
+    arrays = ", ".join(f"%s::{t}[]" for t in types)
+    # Types from the model's metadata; the values are the parameters.
+    return f" SELECT * FROM unnest({arrays})"  # noqa: S608

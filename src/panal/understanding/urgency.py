@@ -337,9 +337,7 @@ def thread_growth(mentions: Sequence[Mention]) -> dict[tuple[int, str], int]:
     return {(a, t): n for a, t, n in rows if (a, t) in keys}
 
 
-def signals_of(
-    m: Mention, growth: int, row: tuple | None, text: str | None = None
-) -> Signals:
+def signals_of(m: Mention, growth: int, row: tuple | None, text: str | None = None) -> Signals:
     """What urgency weighs about a stored mention; `row` is (sentiment, its score, the
     intents), `text` the mention's text as the models read it when already at hand."""
     sentiment, sentiment_score, intents = row or ("", None, ())

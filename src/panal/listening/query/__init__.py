@@ -22,11 +22,11 @@ from .parser import parse
 
 __all__ = [
     "Doc",
+    "LintWarning",
     "Matcher",
     "Node",
     "Query",
     "QueryError",
-    "LintWarning",
     "key_frequencies",
     "lint",
     "parse",

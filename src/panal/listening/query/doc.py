@@ -93,7 +93,7 @@ class Doc:
         )
         self.url_text = "\n".join(fold(u) for u in self.urls if u)
 
-    def keys(self) -> Iterable[str]:
+    def index_keys(self) -> Iterable[str]:
         """Everything an index may look up: words, hashtags, handles, field keys."""
         yield from self.positions
         yield from self.fields
@@ -143,16 +143,16 @@ class Doc:
         )
 
     @classmethod
-    def from_mention(
-        cls, mention: Any, *, understanding: Any = None, country: str = ""
-    ) -> Doc:
+    def from_mention(cls, mention: Any, *, understanding: Any = None, country: str = "") -> Doc:
         """From a stored Mention. Its brand is read when `mention.brand_id` is set (load it
         with select_related); sentiment and intents come from `understanding` or
         `mention.understanding` when it exists."""
         if understanding is None:
+            from django.core.exceptions import ObjectDoesNotExist
+
             try:
                 understanding = mention.understanding
-            except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: not yet understood
+            except ObjectDoesNotExist:  # not understood yet
                 understanding = None
         brand = mention.brand if getattr(mention, "brand_id", None) else None
         return cls(
@@ -163,7 +163,7 @@ class Doc:
             lang=mention.lang,
             channel=mention.channel,
             country=country,
-            urls=tuple([mention.url, *(u for u in mention.urls or () if isinstance(u, str))]),
+            urls=(mention.url, *(u for u in mention.urls or () if isinstance(u, str))),
             sentiment=getattr(understanding, "sentiment", "") or "",
             intents=tuple(_labels(getattr(understanding, "intents", None), "label")),
             brands=(brand.slug, brand.name) if brand is not None else (),

@@ -6,7 +6,9 @@ into `doc -> [(first, last)]`, the word positions of each occurrence, which NEAR
 
 Every function does work bounded by the document's size: a wildcard is tried on the
 document's distinct words (never expanded), a NEAR looks only at the occurrences of one
-side within `distance` words of the other (found by bisection).
+side within `distance` words of the other (found by bisection). A NEAR inside another
+NEAR hands on at most `MAX_SPANS` occurrences, the first ones in the document: only a
+document repeating the same words thousands of times reaches that.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ Test = Callable[[Doc], bool]
 Spans = Callable[[Doc], list[tuple[int, int]]]
 
 # Rough relative cost of checking each kind of node, to try cheap checks first in an AND.
+MAX_SPANS = 20_000
 _COST = {Field: 1, Term: 1, Phrase: 4, Wildcard: 6, Near: 10, Not: 2}
 
 
@@ -154,7 +157,7 @@ def _phrase_spans(node: Phrase) -> Spans:
         missing = len(need)
         out: list[tuple[int, int]] = []
         left = 0
-        for right, (pos, word) in enumerate(hits):
+        for pos, word in hits:
             have[word] += 1
             if have[word] == need[word]:
                 missing -= 1
@@ -202,6 +205,8 @@ def _near(node: Near, *, first_only: bool) -> Callable[[Doc], object]:
                 if first_only:
                     return True
                 out.add((min(a_start, b_start), a_end))
-        return False if first_only else sorted(out)
+            if len(out) >= MAX_SPANS:
+                break
+        return False if first_only else sorted(out)[:MAX_SPANS]
 
     return run

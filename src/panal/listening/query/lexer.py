@@ -86,7 +86,9 @@ def tokens(query: str) -> list[Token]:
                 else:
                     name = out[-1].name
                     raise QueryError(
-                        col, f"{name}: needs a value", f'write it right after, e.g. {_example(name)}'
+                        col,
+                        f"{name}: needs a value",
+                        f"write it right after, e.g. {_example(name)}",
                     )
     out.append(Token("EOF", n + 1))
     return out
@@ -107,9 +109,7 @@ def _slop(query: str, i: int) -> tuple[int | None, int]:
     while j < len(query) and query[j].isascii() and query[j].isdigit():
         j += 1
     if j == i + 1:
-        raise QueryError(
-            i + 1, "~ needs a number of words after it", 'e.g. "bad service"~5'
-        )
+        raise QueryError(i + 1, "~ needs a number of words after it", 'e.g. "bad service"~5')
     return int(query[i + 1 : j][:6]), j
 
 
@@ -138,8 +138,8 @@ def _field_hint(name: str, value: str) -> str:
     if close:
         return f"did you mean {close[0]}:?"
     if value.startswith("//"):
-        return 'to find a link write url:example.com; to find the words, quote them'
-    return "known fields: " + ", ".join(f"{f}:" for f in FIELDS) + '; quote the text to search it'
+        return "to find a link write url:example.com; to find the words, quote them"
+    return "known fields: " + ", ".join(f"{f}:" for f in FIELDS) + "; quote the text to search it"
 
 
 def _example(name: str) -> str:

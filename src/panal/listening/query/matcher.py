@@ -1,4 +1,4 @@
-"""Many queries compiled together: a token index picks the few worth checking (docs/query.md#matcher).
+"""Many queries compiled together: an index picks the few worth checking (docs/query.md#matcher).
 
 Each query gets a *requirement*: a set of keys (words, hashtags, handles, `field:value`
 keys) or word prefixes such that no document without one of them can match it.
@@ -43,7 +43,7 @@ def key_frequencies(docs: Iterable[Doc]) -> dict[str, float]:
     total = 0
     for doc in docs:
         total += 1
-        counts.update(set(doc.keys()))
+        counts.update(set(doc.index_keys()))
     return {k: n / total for k, n in counts.items()} if total else {}
 
 
@@ -145,7 +145,7 @@ class Matcher:
         """Indexes of the queries worth checking exactly on `doc`, in order."""
         found = set(self.always)
         by_key = self.by_key
-        for key in doc.keys():
+        for key in doc.index_keys():
             hit = by_key.get(key)
             if hit:
                 found.update(hit)

@@ -106,9 +106,7 @@ class Near(Node):
     distance: int
 
     def __str__(self) -> str:
-        return (
-            f"{_wrap(self.left, (Or,))} NEAR/{self.distance} {_wrap(self.right, (Or, Near))}"
-        )
+        return f"{_wrap(self.left, (Or,))} NEAR/{self.distance} {_wrap(self.right, (Or, Near))}"
 
 
 ATOMS = (Term, Wildcard, Phrase, Field)
@@ -138,7 +136,7 @@ def is_positional(node: Node) -> bool:
     handle, a NEAR, or an OR of those."""
     if isinstance(node, Field):
         return False
-    if isinstance(node, POSITIONAL | Near):
+    if isinstance(node, (*POSITIONAL, Near)):
         return True
     if isinstance(node, Or):
         return all(is_positional(c) for c in node.children)

@@ -64,7 +64,9 @@ class _Parser:
         node = self.parse_or()
         tok = self.peek()
         if tok.kind == "RPAREN":
-            raise QueryError(tok.column, "this parenthesis closes nothing", "remove it or add ( before")
+            raise QueryError(
+                tok.column, "this parenthesis closes nothing", "remove it or add ( before"
+            )
         if tok.kind != "EOF":  # pragma: no cover - every other token starts or joins a term
             raise QueryError(tok.column, "unexpected text", "")
         return node
@@ -123,7 +125,9 @@ class _Parser:
                     op.column, f"NEAR/n allows at most {MAX_DISTANCE} words", "use a smaller n"
                 )
             if self.peek().kind not in _STARTS_UNARY - {"NOT"}:
-                raise QueryError(op.column, "NEAR/n needs a term after it", "e.g. ceibo NEAR/3 lento")
+                raise QueryError(
+                    op.column, "NEAR/n needs a term after it", "e.g. ceibo NEAR/3 lento"
+                )
             right = self.parse_primary()
             for side in (node, right):
                 if not is_positional(side):
@@ -162,11 +166,15 @@ class _Parser:
                 return _phrase(tok)
             return _field(tok)
         if tok.kind == "RPAREN":
-            raise QueryError(tok.column, "this parenthesis closes nothing", "remove it or add ( before")
+            raise QueryError(
+                tok.column, "this parenthesis closes nothing", "remove it or add ( before"
+            )
         if tok.kind == "EOF":
             raise QueryError(tok.column, "the query ends too early", "add a term")
         name = "NEAR/n" if tok.kind == "NEAR" else tok.kind
-        raise QueryError(tok.column, f"{name} needs a term before it", "add a term or remove the operator")
+        raise QueryError(
+            tok.column, f"{name} needs a term before it", "add a term or remove the operator"
+        )
 
 
 def _flat(kind: type[And] | type[Or], children: list[Node], column: int) -> Node:
@@ -217,7 +225,9 @@ def _wildcard(tok: Token) -> Node:
 def _phrase(tok: Token) -> Node:
     words = tokenize(fold(tok.text))
     if not words:
-        raise QueryError(tok.column, "empty phrase", "write words between the quotes or remove them")
+        raise QueryError(
+            tok.column, "empty phrase", "write words between the quotes or remove them"
+        )
     if tok.number is not None and tok.number > MAX_DISTANCE:
         raise QueryError(
             tok.column, f"~n allows at most {MAX_DISTANCE} words", "use a smaller number"
