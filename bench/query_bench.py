@@ -48,7 +48,9 @@ def _quote(term: str) -> str:
 
 def _any(rng: random.Random, words: list[str], k: int) -> str:
     picked = rng.sample(words, min(k, len(words)))
-    return "(" + " OR ".join(_quote(w) for w in picked) + ")" if len(picked) > 1 else _quote(picked[0])
+    return (
+        "(" + " OR ".join(_quote(w) for w in picked) + ")" if len(picked) > 1 else _quote(picked[0])
+    )
 
 
 def make_queries(n: int, seed: int = 1) -> list[str]:
@@ -68,11 +70,15 @@ def make_queries(n: int, seed: int = 1) -> list[str]:
         lambda: f"{_any(rng, competitors, 2)} AND {_any(rng, TOPICS, 3)}",
         lambda: _quote(rng.choice(products)),
         lambda: f"{_quote(rng.choice(products))} AND {_any(rng, COMPLAINT_ES + COMPLAINT_EN, 3)}",
-        lambda: f'"{rng.choice(["servicio", "internet", "señal", "fibra"])} '
-        f'{rng.choice(["pésimo", "lento", "caído", "malo"])}"~{rng.randint(1, 4)}',
+        lambda: (
+            f'"{rng.choice(["servicio", "internet", "señal", "fibra"])} '
+            f'{rng.choice(["pésimo", "lento", "caído", "malo"])}"~{rng.randint(1, 4)}'
+        ),
         lambda: f"ceibo NEAR/{rng.randint(1, 5)} {_any(rng, COMPLAINT_ES, 3)}",
         lambda: f"{_any(rng, HASHTAGS + HANDLES, rng.randint(1, 3))} NOT {rng.choice(NOISE)}",
-        lambda: f"{_any(rng, brands, 2)} sentiment:negative channel:{rng.choice(['x', 'facebook'])}",
+        lambda: (
+            f"{_any(rng, brands, 2)} sentiment:negative channel:{rng.choice(['x', 'facebook'])}"
+        ),
         lambda: f"{_any(rng, PRAISE, 3)} {_any(rng, brands, 2)} NOT (spam OR sorteo)",
         lambda: f"{_any(rng, TOPICS, 2)} {_any(rng, competitors + brands, 3)} lang:es",
     ]

@@ -128,7 +128,11 @@ def test_doc_from_dict_reads_every_field():
         "brand:fibra", "author:ana", "author:ana p.",
     }  # fmt: skip
     assert doc.author_at == "@ana"
-    assert doc.url_text.split("\n") == ["https://b.example", "https://c.example", "https://a.example/1"]
+    assert doc.url_text.split("\n") == [
+        "https://b.example",
+        "https://c.example",
+        "https://a.example/1",
+    ]
 
 
 def test_doc_ignores_values_of_the_wrong_type():

@@ -32,7 +32,9 @@ positional_atom = st.one_of(
 )
 positional = st.one_of(
     positional_atom,
-    st.builds(lambda a, b, n: f"{a} NEAR/{n} {b}", positional_atom, positional_atom, st.integers(0, 4)),
+    st.builds(
+        lambda a, b, n: f"{a} NEAR/{n} {b}", positional_atom, positional_atom, st.integers(0, 4)
+    ),
     st.builds(lambda a, b: f"({a} OR {b})", positional_atom, positional_atom),
 )
 atom = st.one_of(positional, st.sampled_from(FIELDS))
@@ -114,7 +116,7 @@ def test_matcher_indexes_and_checks_always_only_what_it_must():
         ]
     )
     assert matcher.stats() == {
-        "queries": 5, "always_checked": 2, "index_keys": 3, "index_prefixes": 1,
+        "queries": 5, "always_checked": 2, "index_keys": 3, "index_prefixes": 1, "index_pairs": 0,
     }  # fmt: skip
     d = Doc(text="Quiero mi reembolso", lang="es", channel="x", urls=("https://ceibo.example",))
     assert matcher.match(d) == ["negative", "link", "wild", "field"]

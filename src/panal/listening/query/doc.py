@@ -1,10 +1,10 @@
 """The document a listening query is evaluated against (docs/query.md#documents).
 
-Queries and documents are cut into words the same way (`tokenize` on folded text), so
+Queries and documents are cut into words the same way (`tokenize`, on folded text), so
 `Atención` in a query and `atencion` in a mention meet as the same word. A word is a run
 of letters, digits and `_`; `#tag` is a hashtag and `@handle` (which may hold `.` and
 `-` inside, and a `@domain`) a handle, both kept whole with their mark. Everything else
-(spaces, punctuation, emoji) only separates words.
+(spaces, punctuation, symbols, emoji) only separates words.
 
 A `Doc` holds what the evaluation reads, computed once: `positions` (each word, hashtag
 and handle → the word positions where it occurs; a hashtag `#reclamo` is also found
@@ -15,6 +15,7 @@ channel, country, sentiment, intents, brands and author).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,18 +33,22 @@ MAX_DISTANCE = 100  # the largest NEAR/n or "phrase"~n accepted (parser.py)
 TITLE_GAP = MAX_DISTANCE + 2
 
 
-def tokenize(folded: str) -> list[str]:
-    """Words, #hashtags and @handles of an already folded text, in order."""
-    return _TOKEN_RE.findall(folded)
+def tokenize(text: str) -> list[str]:
+    """Folded words, #hashtags and @handles of a text, in order: the one function that
+    cuts both queries and documents."""
+    if text.isascii():
+        return _TOKEN_RE.findall(text.lower())
+    # Cut first (dropping emoji and punctuation), then fold the words alone: folding
+    # is then done in C for Latin-script text.
+    return fold(" ".join(_TOKEN_RE.findall(unicodedata.normalize("NFC", text)))).split()
 
 
 def fold_value(value: Any) -> str:
     """A field value as compared: folded, trimmed, inner spaces collapsed."""
-    return _SPACES_RE.sub(" ", fold(str(value))).strip()
-
-
-def field_keys(name: str, values: Iterable[Any]) -> list[str]:
-    return [f"{name}:{v}" for v in (fold_value(x) for x in values if x) if v]
+    value = str(value)
+    if value.isascii() and value.isalnum():
+        return value.lower()
+    return " ".join(fold(value).split())
 
 
 @dataclass(slots=True)
@@ -63,35 +68,63 @@ class Doc:
     fields: frozenset[str] = field(init=False, repr=False)
     author_at: str = field(init=False, repr=False)  # "@handle" of the author, or ""
     url_text: str = field(init=False, repr=False)  # folded URLs, one a line
+    parts: tuple[list[str], ...] = field(init=False, repr=False)  # tokens of title, text
+    _pairs: frozenset[str] | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         positions: dict[str, list[int]] = {}
         start = 0
+        parts = []
         for part in (self.title, self.text):
             if not part:
                 continue
-            i = start - 1
-            for i, token in enumerate(tokenize(fold(part)), start):
-                positions.setdefault(token, []).append(i)
-                if token[0] == "#":
-                    positions.setdefault(token[1:], []).append(i)
-            start = i + 1 + TITLE_GAP
+            tokens = tokenize(part)
+            parts.append(tokens)
+            for i, token in enumerate(tokens, start):
+                found = positions.get(token)
+                if found is None:
+                    positions[token] = [i]
+                else:
+                    found.append(i)
+            if "#" in part:
+                for i, token in enumerate(tokens, start):
+                    if token[0] == "#":
+                        positions.setdefault(token[1:], []).append(i)
+            start += len(tokens) + TITLE_GAP
         self.positions = positions
-        handle = fold_value(self.author_handle).lstrip("@")
+        self.parts = tuple(parts)
+        handle = fold_value(self.author_handle).lstrip("@") if self.author_handle else ""
         self.author_at = f"@{handle}" if handle else ""
-        lang = canonical_lang(self.lang)
-        self.fields = frozenset(
-            [
-                *field_keys("lang", [lang]),
-                *field_keys("channel", [self.channel]),
-                *field_keys("country", [self.country]),
-                *field_keys("sentiment", [self.sentiment]),
-                *field_keys("intent", self.intents),
-                *field_keys("brand", self.brands),
-                *field_keys("author", [handle, self.author_name]),
-            ]
-        )
-        self.url_text = "\n".join(fold(u) for u in self.urls if u)
+        keys = []
+        if self.lang:
+            lang = canonical_lang(self.lang)
+            if lang:
+                keys.append(f"lang:{lang}")
+        for name, value in (
+            ("channel", self.channel),
+            ("country", self.country),
+            ("sentiment", self.sentiment),
+            ("author", handle),
+            ("author", self.author_name),
+        ):
+            if value:
+                keys.append(f"{name}:{fold_value(value)}")
+        for name, values in (("intent", self.intents), ("brand", self.brands)):
+            keys += [f"{name}:{fold_value(v)}" for v in values if v]
+        self.fields = frozenset(k for k in keys if k[-1] != ":")
+        self.url_text = "\n".join([fold(u) for u in self.urls if u]) if self.urls else ""
+
+    def pair_keys(self) -> frozenset[str]:
+        """Each two consecutive words as "a b" (hashtags without their #), for indexes."""
+        if self._pairs is None:
+            pairs: set[str] = set()
+            for tokens in self.parts:
+                bare = (
+                    [t.lstrip("#") for t in tokens] if any(t[0] == "#" for t in tokens) else tokens
+                )
+                pairs.update(f"{a} {b}" for a, b in zip(bare, bare[1:], strict=False))
+            self._pairs = frozenset(pairs)
+        return self._pairs
 
     def index_keys(self) -> Iterable[str]:
         """Everything an index may look up: words, hashtags, handles, field keys."""

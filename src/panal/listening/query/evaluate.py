@@ -47,20 +47,66 @@ def compile_test(node: Node) -> Test:
     if isinstance(node, Wildcard):
         return _wildcard_test(node)
     if isinstance(node, Phrase):
-        spans = compile_spans(node)
-        return lambda doc: bool(spans(doc))
+        return _phrase_test(node)
     if isinstance(node, Near):
         return _near(node, first_only=True)  # type: ignore[return-value]
     if isinstance(node, Not):
         inner = compile_test(node.child)
         return lambda doc: not inner(doc)
-    if isinstance(node, And):
-        tests = [compile_test(c) for c in sorted(node.children, key=cost)]
-        return lambda doc: all(t(doc) for t in tests)
-    if isinstance(node, Or):
-        tests = [compile_test(c) for c in sorted(node.children, key=cost)]
-        return lambda doc: any(t(doc) for t in tests)
+    if isinstance(node, And | Or):
+        return _group(node)
     raise TypeError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover
+
+
+def _group(node: And | Or) -> Test:
+    """An AND or OR: its plain words and field filters checked together as one set
+    operation (done in C), then the other children, cheapest first."""
+    every = isinstance(node, And)
+    words = {c.value for c in node.children if isinstance(c, Term) and c.kind != "handle"}
+    fields = {
+        f"{c.name}:{c.value}" for c in node.children if isinstance(c, Field) and c.name != "url"
+    }
+    rest = [
+        c
+        for c in node.children
+        if not (isinstance(c, Term) and c.kind != "handle")
+        and not (isinstance(c, Field) and c.name != "url")
+    ]
+    tests: list[Test] = []
+    if words:
+        word_set = frozenset(words)
+        if every:
+            tests.append(lambda doc: doc.positions.keys() >= word_set)
+        else:
+            tests.append(lambda doc: not doc.positions.keys().isdisjoint(word_set))
+    if fields:
+        field_set = frozenset(fields)
+        if every:
+            tests.append(lambda doc: doc.fields >= field_set)
+        else:
+            tests.append(lambda doc: not doc.fields.isdisjoint(field_set))
+    tests += [compile_test(c) for c in sorted(rest, key=cost)]
+    if len(tests) == 1:
+        return tests[0]
+    if len(tests) == 2:
+        first, second = tests
+        if every:
+            return lambda doc: first(doc) and second(doc)
+        return lambda doc: first(doc) or second(doc)
+
+    def all_of(doc: Doc) -> bool:
+        for test in tests:
+            if not test(doc):
+                return False
+        return True
+
+    def any_of(doc: Doc) -> bool:
+        for test in tests:
+            if test(doc):
+                return True
+        return False
+
+    return all_of if every else any_of
 
 
 def _term_test(node: Term) -> Test:
@@ -119,6 +165,28 @@ def compile_spans(node: Node) -> Spans:
     if isinstance(node, Near):
         return _near(node, first_only=False)  # type: ignore[return-value]
     raise TypeError(f"{type(node).__name__} has no word positions")  # pragma: no cover
+
+
+def _phrase_test(node: Phrase) -> Test:
+    need = frozenset(node.words)
+    if node.slop is not None:
+        spans = _phrase_spans(node)
+        return lambda doc: doc.positions.keys() >= need and bool(spans(doc))
+    first, rest = node.words[0], list(enumerate(node.words[1:], 1))
+
+    def test(doc: Doc) -> bool:
+        positions = doc.positions
+        if not positions.keys() >= need:
+            return False
+        for start in positions[first]:
+            for offset, word in rest:
+                if start + offset not in positions[word]:
+                    break
+            else:
+                return True
+        return False
+
+    return test
 
 
 def _phrase_spans(node: Phrase) -> Spans:

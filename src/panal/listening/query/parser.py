@@ -190,7 +190,7 @@ def _term(tok: Token) -> Node:
     raw = tok.text
     if "*" in raw or "?" in raw:
         return _wildcard(tok)
-    words = tokenize(fold(raw))
+    words = tokenize(raw)
     if not words:
         raise QueryError(
             tok.column, f"{raw!r} has no letters or digits to search for", "remove it or quote it"
@@ -223,7 +223,7 @@ def _wildcard(tok: Token) -> Node:
 
 
 def _phrase(tok: Token) -> Node:
-    words = tokenize(fold(tok.text))
+    words = tokenize(tok.text)
     if not words:
         raise QueryError(
             tok.column, "empty phrase", "write words between the quotes or remove them"
