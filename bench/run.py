@@ -20,6 +20,7 @@ BENCHMARKS = {
     "ingest": ingest_bench.main,
     "language": language_bench.main,
     "pipeline_speed": __import__("pipeline_speed").main,  # one line: other benches add theirs
+    "query": __import__("query_bench").main,
     "understanding": understanding_bench.main,
 }
 

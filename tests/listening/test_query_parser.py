@@ -123,9 +123,12 @@ def test_bounds_refuse_pathological_queries():
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet='ab ()"*?~:/#@ANDORTE-1\u00e9', max_size=60))
 def test_any_input_parses_or_fails_with_a_column(text):
+    error = query = None
     try:
         query = Query(text)
-    except QueryError as error:
+    except QueryError as exc:
+        error = exc
+    if error is not None:
         assert 1 <= error.column <= len(text) + 1
         assert error.message
     else:

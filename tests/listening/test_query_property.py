@@ -14,7 +14,18 @@ WORDS = [
 HASHTAGS = ["#Reclamo", "#SinInternet", "#ceibo", "#fail"]
 HANDLES = ["@CeiboMovil", "@ceibo", "@pato_1"]
 PUNCT = [" ", " ", " ", ", ", ". ", "! ", " - ", "\n", " 🙂 ", "?"]
-WILDCARDS = ["reembols*", "refund*", "colo?r", "ce*", "serv*", "fib?a", "#rec*", "at*on"]
+WILDCARDS = [
+    "reembols*",
+    "reem*",
+    "re?mbolso",
+    "refund*",
+    "colo?r",
+    "ce*",
+    "serv*",
+    "fib?a",
+    "#rec*",
+    "at*on",
+]
 FIELDS = [
     "lang:es", "lang:en", "channel:x", "channel:facebook", "country:mx", "sentiment:negative",
     "intent:complaint", "brand:fibra", "author:pato_1", 'author:"Ana Pérez"', "url:ceibo.example",

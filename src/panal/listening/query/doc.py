@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from panal.core.text import canonical_lang, fold
@@ -122,7 +123,7 @@ class Doc:
                 bare = (
                     [t.lstrip("#") for t in tokens] if any(t[0] == "#" for t in tokens) else tokens
                 )
-                pairs.update(f"{a} {b}" for a, b in zip(bare, bare[1:], strict=False))
+                pairs.update(f"{a} {b}" for a, b in pairwise(bare))
             self._pairs = frozenset(pairs)
         return self._pairs
 

@@ -94,14 +94,14 @@ def _group(node: And | Or) -> Test:
             return lambda doc: first(doc) and second(doc)
         return lambda doc: first(doc) or second(doc)
 
-    def all_of(doc: Doc) -> bool:
-        for test in tests:
+    def all_of(doc: Doc) -> bool:  # a plain loop: faster than all() over a generator
+        for test in tests:  # noqa: SIM110 - see above
             if not test(doc):
                 return False
         return True
 
     def any_of(doc: Doc) -> bool:
-        for test in tests:
+        for test in tests:  # noqa: SIM110 - faster than any() over a generator
             if test(doc):
                 return True
         return False

@@ -11,10 +11,13 @@ keys) or word prefixes such that no document without one of them can match it.
 - a NOT, and a `url:` filter, require nothing.
 
 A query that requires nothing (`NOT spam`, `url:ceibo.example`) is checked on every
-document. Conversely, a key may be *sufficient*: a word of an OR of words (or a filter
-of an OR of filters) makes the query match on its own, with no exact check. For a document, the matcher looks up each of its keys (and each of its words'
-beginnings of the lengths the wildcards need) in the index, and runs the exact check of
-the queries found there. The answer is the same as checking every query one by one.
+document. Conversely, a key may be *sufficient*: a word, filter or two-word phrase of an
+OR of those makes the query match on its own, with no exact check.
+
+For a document, the matcher looks up its words, field keys, pairs of consecutive words
+and (one regex) the wildcard beginnings its words start with, and runs the exact check
+of the queries found there and not already sure. The answer is the same as checking
+every query one by one (tests/listening/test_query_property.py).
 
 How rare a key is comes from `frequencies` (share of documents holding it, e.g. from
 `key_frequencies` over recent mentions) or, without them, from a guess by kind and length.
@@ -26,6 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .doc import Doc
 from .nodes import And, Field, Near, Node, Not, Or, Phrase, Term, Wildcard
@@ -88,7 +92,7 @@ def requirement(node: Node, rarity: _Rarity) -> Requirement | None:
     if isinstance(node, Phrase):
         if node.slop is None:
             bare = [w.lstrip("#") for w in node.words]
-            pairs = [f"{a} {b}" for a, b in zip(bare, bare[1:], strict=False)]
+            pairs = [f"{a} {b}" for a, b in pairwise(bare)]
             return Requirement(pairs=frozenset([min(pairs, key=rarity.pair)]))
         return Requirement(keys=frozenset([min(node.words, key=rarity.key)]))
     if isinstance(node, Field):
@@ -181,9 +185,7 @@ class Matcher:
         self.by_longest: dict[str, list[int]] = {}
         if self.by_prefix:
             ordered = sorted(self.by_prefix, key=len, reverse=True)
-            self.prefix_re = re.compile(
-                r"(?:^|(?<= ))(" + "|".join(map(re.escape, ordered)) + ")"
-            )
+            self.prefix_re = re.compile(r"(?:^|(?<= ))(" + "|".join(map(re.escape, ordered)) + ")")
             for p in ordered:
                 self.by_longest[p] = sorted(
                     {i for q in ordered if p.startswith(q) for i in self.by_prefix[q]}
