@@ -105,3 +105,28 @@ def one_line(engine: str, result: dict) -> str:
         f"{result['rows_stored']:,} rows; {verdict} the target of "
         f"{result['target_mentions_per_s']:,}/s"
     )
+
+
+def on_postgresql(server: str, database: str, run) -> dict:
+    """`run(url)` against a fresh database `database` on `server` (made, then dropped),
+    its result with the server's version; {"skipped": why} when the server can't be used."""
+    try:
+        import psycopg
+    except ImportError as exc:  # the driver is a dependency; keep the benchmark honest anyway
+        return {"skipped": f"psycopg is not installed: {exc}"}
+    admin_url = f"{server}/postgres"
+    drop = f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+            conn.execute(drop)
+            conn.execute(f'CREATE DATABASE "{database}"')
+    except psycopg.Error as exc:
+        return {"skipped": f"PostgreSQL at {server} is unreachable: {str(exc).strip()[:300]}"}
+    try:
+        result = run(f"{server}/{database}")
+    finally:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(drop)
+    result["server_version"] = version
+    return result

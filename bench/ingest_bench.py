@@ -124,27 +124,11 @@ def run_sqlite(work: Path, path: Path, n: int) -> dict:
 
 
 def run_postgresql(work: Path, path: Path, n: int, server: str) -> dict:
-    try:
-        import psycopg
-    except ImportError as exc:  # the driver is a dependency; keep the benchmark honest anyway
-        return {"skipped": f"psycopg is not installed: {exc}"}
-    admin_url = f"{server}/postgres"
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            version = conn.execute("SHOW server_version").fetchone()[0]
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    except psycopg.Error as exc:
-        return {"skipped": f"PostgreSQL at {server} is unreachable: {str(exc).strip()[:300]}"}
     data_dir = work / "postgresql"
     data_dir.mkdir()
-    try:
-        result = run_engine("postgresql", f"{server}/{PG_DATABASE}", data_dir, path, n)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-    result["server_version"] = version
-    return result
+    return common.on_postgresql(
+        server, PG_DATABASE, lambda url: run_engine("postgresql", url, data_dir, path, n)
+    )
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -224,27 +224,11 @@ def run_child(database_url: str, data_dir: Path, options: argparse.Namespace, mo
 
 
 def run_postgresql(work: Path, options: argparse.Namespace) -> dict:
-    try:
-        import psycopg
-    except ImportError as exc:
-        return {"skipped": f"psycopg is not installed: {exc}"}
-    admin_url = f"{options.pg}/postgres"
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            version = conn.execute("SHOW server_version").fetchone()[0]
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    except psycopg.Error as exc:
-        return {"skipped": f"PostgreSQL at {options.pg} is unreachable: {str(exc).strip()[:300]}"}
     data_dir = work / "postgresql"
     data_dir.mkdir()
-    try:
-        result = run_child(f"{options.pg}/{PG_DATABASE}", data_dir, options, models=False)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-    result["server_version"] = version
-    return result
+    return common.on_postgresql(
+        options.pg, PG_DATABASE, lambda url: run_child(url, data_dir, options, models=False)
+    )
 
 
 def one_line(engine: str, result: dict) -> str:

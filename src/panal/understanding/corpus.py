@@ -125,6 +125,14 @@ def _multi(path: Path, number: int, text: str, values: object, main: object) -> 
     return Example(text, labels[0], tuple(labels) if len(labels) > 1 else ())
 
 
+def write_rows(path: Path | str, rows: Sequence[dict]) -> int:
+    """Write dict rows as JSON Lines (UTF-8, not ASCII-escaped); returns how many."""
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return len(rows)
+
+
 def write_examples(path: Path | str, examples: Sequence[Example]) -> Path:
     path = Path(path)
     with path.open("w", encoding="utf-8") as out:

@@ -12,12 +12,13 @@ folding case, accents and spaces.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from pathlib import Path
 
 from panal.core.text import fold
+
+from .corpus import write_rows
 
 DATA = Path(__file__).resolve().parent / "data"
 LABELS = [
@@ -1743,14 +1744,13 @@ def build(seed: int = SEED) -> dict[str, tuple[list[dict], list[dict]]]:
 
 
 def write(directory: Path = DATA) -> dict[str, tuple[int, int]]:
-    counts = {}
-    for lang, (train, dev) in build().items():
-        for name, rows in ((f"intent_{lang}.jsonl", train), (f"intent_{lang}_dev.jsonl", dev)):
-            with (directory / name).open("w", encoding="utf-8") as fh:
-                for row in rows:
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        counts[lang] = (len(train), len(dev))
-    return counts
+    return {
+        lang: (
+            write_rows(directory / f"intent_{lang}.jsonl", train),
+            write_rows(directory / f"intent_{lang}_dev.jsonl", dev),
+        )
+        for lang, (train, dev) in build().items()
+    }
 
 
 if __name__ == "__main__":

@@ -15,12 +15,13 @@ folding case, accents and punctuation, across both languages.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from pathlib import Path
 
 from panal.core.text import fold
+
+from .corpus import write_rows
 
 DATA = Path(__file__).resolve().parent / "data"
 LABELS = ("negative", "neutral", "positive")
@@ -1011,15 +1012,13 @@ def build(seed: int = SEED) -> dict[str, tuple[list[dict], list[dict]]]:
 
 
 def write(directory: Path = DATA) -> dict[str, tuple[int, int]]:
-    counts = {}
-    for lang, (train, dev) in build().items():
-        names = ((f"sentiment_gen_{lang}.jsonl", train), (f"sentiment_gen_{lang}_dev.jsonl", dev))
-        for name, rows in names:
-            with (directory / name).open("w", encoding="utf-8") as fh:
-                for row in rows:
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        counts[lang] = (len(train), len(dev))
-    return counts
+    return {
+        lang: (
+            write_rows(directory / f"sentiment_gen_{lang}.jsonl", train),
+            write_rows(directory / f"sentiment_gen_{lang}_dev.jsonl", dev),
+        )
+        for lang, (train, dev) in build().items()
+    }
 
 
 if __name__ == "__main__":
