@@ -6,10 +6,11 @@ of letters, digits and `_`; `#tag` is a hashtag and `@handle` (which may hold `.
 `-` inside, and a `@domain`) a handle, both kept whole with their mark. Everything else
 (spaces, punctuation, symbols, emoji) only separates words.
 
-A `Doc` holds what the evaluation reads, computed once: `positions` (each word, hashtag
-and handle → the word positions where it occurs; a hashtag `#reclamo` is also found
-under the plain word `reclamo`), and `fields` (the `field:value` keys of its language,
-channel, country, sentiment, intents, brands and author).
+A `Doc` holds what the evaluation reads, computed once: `vocab` (its distinct words,
+hashtags and handles; a hashtag `#reclamo` is also found under the plain word `reclamo`),
+`fields` (the `field:value` keys of its language, channel, country, sentiment, intents,
+brands and author) and, only when a phrase or NEAR first asks, `positions` (each word →
+the word positions where it occurs).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -46,7 +48,11 @@ def tokenize(text: str) -> list[str]:
 
 def fold_value(value: Any) -> str:
     """A field value as compared: folded, trimmed, inner spaces collapsed."""
-    value = str(value)
+    return _fold_value(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=4096)  # channels, countries, labels, brands and authors recur
+def _fold_value(value: str) -> str:
     if value.isascii() and value.isalnum():
         return value.lower()
     return " ".join(fold(value).split())
@@ -65,71 +71,95 @@ class Doc:
     sentiment: str = ""
     intents: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()  # slugs and names of the mention's brands
-    positions: dict[str, list[int]] = field(init=False, repr=False)
+    vocab: frozenset[str] = field(init=False, repr=False)  # its distinct words
     fields: frozenset[str] = field(init=False, repr=False)
     author_at: str = field(init=False, repr=False)  # "@handle" of the author, or ""
-    url_text: str = field(init=False, repr=False)  # folded URLs, one a line
     parts: tuple[list[str], ...] = field(init=False, repr=False)  # tokens of title, text
+    _positions: dict[str, list[int]] | None = field(init=False, repr=False, default=None)
     _pairs: frozenset[str] | None = field(init=False, repr=False, default=None)
+    _words: str | None = field(init=False, repr=False, default=None)
+    _url_text: str | None = field(init=False, repr=False, default=None)
+    _hashtags: bool = field(init=False, repr=False, default=False)  # may hold a #hashtag
 
     def __post_init__(self) -> None:
-        positions: dict[str, list[int]] = {}
-        start = 0
+        # Only the words are found here; where they are (`positions`) is worked out the
+        # first time a phrase or NEAR asks.
         parts = []
-        for part in (self.title, self.text):
-            if not part:
-                continue
-            tokens = tokenize(part)
-            parts.append(tokens)
-            for i, token in enumerate(tokens, start):
-                found = positions.get(token)
-                if found is None:
-                    positions[token] = [i]
-                else:
-                    found.append(i)
-            if "#" in part:
-                for i, token in enumerate(tokens, start):
-                    if token[0] == "#":
-                        positions.setdefault(token[1:], []).append(i)
-            start += len(tokens) + TITLE_GAP
-        self.positions = positions
+        if self.title:
+            parts.append(tokenize(self.title))
+        if self.text:
+            parts.append(tokenize(self.text))
         self.parts = tuple(parts)
+        vocab = set().union(*parts)
+        self._hashtags = "#" in self.text or "#" in self.title
+        if self._hashtags and vocab:
+            vocab.update([t[1:] for t in vocab if t[0] == "#"])
+        self.vocab = frozenset(vocab)
         handle = fold_value(self.author_handle).lstrip("@") if self.author_handle else ""
         self.author_at = f"@{handle}" if handle else ""
-        keys = []
-        if self.lang:
-            lang = canonical_lang(self.lang)
-            if lang:
-                keys.append(f"lang:{lang}")
-        for name, value in (
-            ("channel", self.channel),
-            ("country", self.country),
-            ("sentiment", self.sentiment),
-            ("author", handle),
-            ("author", self.author_name),
-        ):
-            if value:
-                keys.append(f"{name}:{fold_value(value)}")
-        for name, values in (("intent", self.intents), ("brand", self.brands)):
-            keys += [f"{name}:{fold_value(v)}" for v in values if v]
-        self.fields = frozenset(k for k in keys if k[-1] != ":")
-        self.url_text = "\n".join([fold(u) for u in self.urls if u]) if self.urls else ""
+        fields = _field_keys(
+            self.lang,
+            self.channel,
+            self.country,
+            self.sentiment,
+            tuple(self.intents),
+            tuple(self.brands),
+        )
+        if handle or self.author_name:
+            authors = [f"author:{fold_value(v)}" for v in (handle, self.author_name) if v]
+            fields = fields.union([k for k in authors if k[-1] != ":"])
+        self.fields = fields
+
+    @property
+    def url_text(self) -> str:
+        """The folded URLs, one a line."""
+        if self._url_text is None:
+            self._url_text = "\n".join([fold(u) for u in self.urls if u]) if self.urls else ""
+        return self._url_text
+
+    @property
+    def positions(self) -> dict[str, list[int]]:
+        """Each word, hashtag and handle → the positions where it occurs (a hashtag also
+        under its plain word), the title's numbered apart from the text's."""
+        if self._positions is None:
+            positions: dict[str, list[int]] = {}
+            start = 0
+            for tokens in self.parts:
+                for i, token in enumerate(tokens, start):
+                    found = positions.get(token)
+                    if found is None:
+                        positions[token] = [i]
+                    else:
+                        found.append(i)
+                if self._hashtags:
+                    for i, token in enumerate(tokens, start):
+                        if token[0] == "#":
+                            positions.setdefault(token[1:], []).append(i)
+                start += len(tokens) + TITLE_GAP
+            self._positions = positions
+        return self._positions
+
+    @property
+    def words(self) -> str:
+        """The distinct words (hashtags, handles) joined by spaces, with one space before
+        and after: one string a regex or `in` searches in C (a word never holds a space)."""
+        if self._words is None:
+            self._words = f" {' '.join(self.vocab)} "
+        return self._words
 
     def pair_keys(self) -> frozenset[str]:
         """Each two consecutive words as "a b" (hashtags without their #), for indexes."""
         if self._pairs is None:
             pairs: set[str] = set()
             for tokens in self.parts:
-                bare = (
-                    [t.lstrip("#") for t in tokens] if any(t[0] == "#" for t in tokens) else tokens
-                )
-                pairs.update(f"{a} {b}" for a, b in pairwise(bare))
+                bare = [t.lstrip("#") for t in tokens] if self._hashtags else tokens
+                pairs.update(map(" ".join, pairwise(bare)))
             self._pairs = frozenset(pairs)
         return self._pairs
 
     def index_keys(self) -> Iterable[str]:
         """Everything an index may look up: words, hashtags, handles, field keys."""
-        yield from self.positions
+        yield from self.vocab
         yield from self.fields
         if self.author_at:
             yield self.author_at
@@ -202,6 +232,29 @@ class Doc:
             intents=tuple(_labels(getattr(understanding, "intents", None), "label")),
             brands=(brand.slug, brand.name) if brand is not None else (),
         )
+
+
+@lru_cache(maxsize=1024)  # mentions share languages, channels, labels and brands
+def _field_keys(
+    lang: str,
+    channel: str,
+    country: str,
+    sentiment: str,
+    intents: tuple[str, ...],
+    brands: tuple[str, ...],
+) -> frozenset[str]:
+    """The `field:value` keys of all but the author."""
+    keys = []
+    if lang:
+        lang = canonical_lang(lang)
+        if lang:
+            keys.append(f"lang:{lang}")
+    for name, value in (("channel", channel), ("country", country), ("sentiment", sentiment)):
+        if value:
+            keys.append(f"{name}:{fold_value(value)}")
+    for name, values in (("intent", intents), ("brand", brands)):
+        keys += [f"{name}:{fold_value(v)}" for v in values if v]
+    return frozenset(k for k in keys if k[-1] != ":")
 
 
 def _text(value: Any) -> str:

@@ -49,7 +49,7 @@ def compile_test(node: Node) -> Test:
     if isinstance(node, Phrase):
         return _phrase_test(node)
     if isinstance(node, Near):
-        return _near(node, first_only=True)  # type: ignore[return-value]
+        return _near_test(node)
     if isinstance(node, Not):
         inner = compile_test(node.child)
         return lambda doc: not inner(doc)
@@ -76,9 +76,9 @@ def _group(node: And | Or) -> Test:
     if words:
         word_set = frozenset(words)
         if every:
-            tests.append(lambda doc: doc.positions.keys() >= word_set)
+            tests.append(lambda doc: doc.vocab >= word_set)
         else:
-            tests.append(lambda doc: not doc.positions.keys().isdisjoint(word_set))
+            tests.append(lambda doc: not doc.vocab.isdisjoint(word_set))
     if fields:
         field_set = frozenset(fields)
         if every:
@@ -112,8 +112,8 @@ def _group(node: And | Or) -> Test:
 def _term_test(node: Term) -> Test:
     key = node.value
     if node.kind == "handle":
-        return lambda doc: key in doc.positions or doc.author_at == key
-    return lambda doc: key in doc.positions
+        return lambda doc: key in doc.vocab or doc.author_at == key
+    return lambda doc: key in doc.vocab
 
 
 def _field_test(node: Field) -> Test:
@@ -134,26 +134,29 @@ def _wildcard_keys(node: Wildcard) -> Callable[[Doc], list[str]]:
     pattern = node.pattern
     if pattern.endswith("*") and pattern.count("*") == 1 and "?" not in pattern:
         prefix = pattern[:-1]
-        return lambda doc: [k for k in doc.positions if k.startswith(prefix)]
+        return lambda doc: [k for k in doc.vocab if k.startswith(prefix)]
     regex = wildcard_regex(pattern).fullmatch
     prefix = node.prefix
-    return lambda doc: [k for k in doc.positions if k.startswith(prefix) and regex(k)]
+    return lambda doc: [k for k in doc.vocab if k.startswith(prefix) and regex(k)]
 
 
 def _wildcard_test(node: Wildcard) -> Test:
+    """Searched in `doc.words` (one string, every word between spaces): a word beginning
+    is a substring test, any other pattern one regex search, both done in C."""
     pattern = node.pattern
     if pattern.endswith("*") and pattern.count("*") == 1 and "?" not in pattern:
-        prefix = pattern[:-1]
-        return lambda doc: any(k.startswith(prefix) for k in doc.positions)
-    regex = wildcard_regex(pattern).fullmatch
-    prefix = node.prefix
-    return lambda doc: any(k.startswith(prefix) and regex(k) for k in doc.positions)
+        needle = f" {pattern[:-1]}"
+        return lambda doc: needle in doc.words
+    # Words never hold a space: `*` and `?` stay inside one word.
+    parts = ["[^ ]" if ch == "?" else "[^ ]*" if ch == "*" else re.escape(ch) for ch in pattern]
+    search = re.compile(" " + "".join(parts) + "(?= )").search
+    return lambda doc: search(doc.words) is not None
 
 
 def compile_spans(node: Node) -> Spans:
     if isinstance(node, Term):
         key = node.value
-        return lambda doc: [(p, p) for p in doc.positions.get(key, ())]
+        return lambda doc: [(p, p) for p in doc.positions[key]] if key in doc.vocab else []
     if isinstance(node, Wildcard):
         keys = _wildcard_keys(node)
         return lambda doc: sorted((p, p) for k in keys(doc) for p in doc.positions[k])
@@ -171,13 +174,13 @@ def _phrase_test(node: Phrase) -> Test:
     need = frozenset(node.words)
     if node.slop is not None:
         spans = _phrase_spans(node)
-        return lambda doc: doc.positions.keys() >= need and bool(spans(doc))
+        return lambda doc: doc.vocab >= need and bool(spans(doc))
     first, rest = node.words[0], list(enumerate(node.words[1:], 1))
 
     def test(doc: Doc) -> bool:
-        positions = doc.positions
-        if not positions.keys() >= need:
+        if not doc.vocab >= need:
             return False
+        positions = doc.positions
         for start in positions[first]:
             for offset, word in rest:
                 if start + offset not in positions[word]:
@@ -196,13 +199,14 @@ def _phrase_spans(node: Phrase) -> Spans:
         first, rest = words[0], list(enumerate(words[1:], 1))
 
         def exact(doc: Doc) -> list[tuple[int, int]]:
-            positions = doc.positions
-            starts = positions.get(first)
-            if not starts:
+            vocab = doc.vocab
+            if first not in vocab:
                 return []
             for _, word in rest:
-                if word not in positions:
+                if word not in vocab:
                     return []
+            positions = doc.positions
+            starts = positions[first]
             found = set(starts)
             for offset, word in rest:
                 found &= {p - offset for p in positions[word]}
@@ -217,9 +221,10 @@ def _phrase_spans(node: Phrase) -> Spans:
     def window(doc: Doc) -> list[tuple[int, int]]:
         """The tightest windows holding every word (as often as the phrase has it),
         each spanning at most len + slop positions."""
-        positions = doc.positions
-        if any(w not in positions for w in need):
+        vocab = doc.vocab
+        if any(w not in vocab for w in need):
             return []
+        positions = doc.positions
         hits = sorted((p, w) for w in need for p in positions[w])
         have: Counter[str] = Counter()
         missing = len(need)
@@ -243,6 +248,26 @@ def _phrase_spans(node: Phrase) -> Spans:
     return window
 
 
+def _near_test(node: Near) -> Test:
+    """A NEAR, after a quick look that each side whose test is a set lookup (a word,
+    wildcard or OR of those) occurs at all: without that, it has no occurrence."""
+    near = _near(node, first_only=True)
+    quick = [compile_test(side) for side in (node.left, node.right) if _plain(side)]
+    if not quick:
+        return near  # type: ignore[return-value]
+    if len(quick) == 1:
+        (first,) = quick
+        return lambda doc: first(doc) and near(doc)  # type: ignore[return-value]
+    first, second = quick
+    return lambda doc: first(doc) and second(doc) and near(doc)  # type: ignore[return-value]
+
+
+def _plain(node: Node) -> bool:
+    if isinstance(node, Or):
+        return all(isinstance(c, Term | Wildcard) for c in node.children)
+    return isinstance(node, Term | Wildcard)
+
+
 def _near(node: Near, *, first_only: bool) -> Callable[[Doc], object]:
     """Pairs of occurrences, one from each side, not overlapping, with at most `distance`
     words between them; each pair's span is the occurrence of the whole NEAR."""
@@ -255,6 +280,12 @@ def _near(node: Near, *, first_only: bool) -> Callable[[Doc], object]:
         b_spans = right(doc)
         if not b_spans:
             return False if first_only else []
+        if first_only and len(a_spans) * len(b_spans) <= 64:  # few: every pair, no sorting
+            for a_start, a_end in a_spans:
+                for b_start, b_end in b_spans:
+                    if a_end < b_start <= a_end + gap + 1 or a_start - gap - 1 <= b_end < a_start:
+                        return True
+            return False
         b_by_start = sorted(b_spans)
         starts = [s for s, _ in b_by_start]
         b_by_end = sorted(b_spans, key=lambda s: (s[1], s[0]))

@@ -15,8 +15,10 @@ document. Conversely, a key may be *sufficient*: a word, filter or two-word phra
 OR of those makes the query match on its own, with no exact check.
 
 For a document, the matcher looks up its words, field keys, pairs of consecutive words
-and (one regex) the wildcard beginnings its words start with, and runs the exact check
-of the queries found there and not already sure. The answer is the same as checking
+and the wildcard beginnings its words start with, and checks the queries found there
+and not already sure: first their *clauses* (an AND's words, filters, two-word phrases
+and ORs of those: one must appear; NOT of one: none may), as set lookups, then, unless
+the clauses say it all, the exact check. The answer is the same as checking
 every query one by one (tests/listening/test_query_property.py).
 
 How rare a key is comes from `frequencies` (share of documents holding it, e.g. from
@@ -75,6 +77,10 @@ class _Rarity:
         if self.known is not None:
             return self.known.get(pair, 0.0) + 1e-6
         return 0.2 * min(map(self.key, pair.split(" ")))
+
+    def either(self, key: str) -> float:
+        """How rare a key or (with a space, no ":") a pair of words is."""
+        return self.pair(key) if " " in key and ":" not in key else self.key(key)
 
     def of(self, req: Requirement) -> float:
         return (
@@ -139,6 +145,44 @@ def sufficient(node: Node) -> frozenset[str]:
     return frozenset()
 
 
+def _clause(node: Node) -> frozenset[str] | None:
+    """Keys one of which a document holds exactly when the node matches it: a word,
+    hashtag, handle, field filter (not `url:`) or two-word phrase, or an OR of those."""
+    if isinstance(node, Term | Field | Phrase):
+        return sufficient(node) or None
+    if isinstance(node, Or):
+        keys: set[str] = set()
+        for child in node.children:
+            clause = _clause(child)
+            if clause is None:
+                return None
+            keys |= clause
+        return frozenset(keys)
+    return None
+
+
+def clauses(node: Node) -> tuple[tuple[frozenset[str], ...], frozenset[str], bool]:
+    """(clauses, forbidden, exact): sets of keys a matching document holds one of each,
+    and keys it holds none of, from the node or, for an AND, from its children that have
+    them (`NOT` a clause forbids its keys); exact when they say it all."""
+    clause = _clause(node)
+    if clause is not None:
+        return (clause,), frozenset(), True
+    if isinstance(node, And):
+        need: set[frozenset[str]] = set()
+        forbid: set[str] = set()
+        exact = True
+        for child in node.children:
+            if isinstance(child, Not) and (clause := _clause(child.child)) is not None:
+                forbid |= clause
+            elif (clause := _clause(child)) is not None:
+                need.add(clause)
+            else:
+                exact = False
+        return tuple(sorted(need, key=len)), frozenset(forbid), exact and bool(need)
+    return (), frozenset(), False
+
+
 class Matcher:
     """`Matcher([(id, query), …]).match(doc)` → the ids of the queries `doc` matches, in the
     order they were given. Queries may be `Query` objects or strings (parsed here; a bad
@@ -154,7 +198,10 @@ class Matcher:
 
         rarity = _Rarity(frequencies)
         self.ids: list[Hashable] = []
-        self.tests = []
+        self.tests: list = []
+        self.clauses: list[tuple[frozenset[str], ...]] = []
+        self.forbidden: list[frozenset[str]] = []
+        self.clause_pairs = False  # whether a clause holds a pair of words
         self.always: list[int] = []
         self.by_key: dict[str, list[int]] = {}
         self.by_prefix: dict[str, list[int]] = {}
@@ -164,12 +211,24 @@ class Matcher:
         for index, (query_id, query) in enumerate(queries):
             q = query if isinstance(query, Query) else Query(str(query))
             self.ids.append(query_id)
-            self.tests.append(q.test)
+            # A query's clauses are checked first, as set lookups; its exact test runs
+            # only if they hold and do not say everything. The clause the index holds it
+            # under is true whenever it is checked; the rarest go first.
+            req = requirement(q.root, rarity)
+            need, forbid, exact = clauses(q.root)
+            if req is not None and not req.prefixes:
+                need = tuple(c for c in need if c != req.keys | req.pairs)
+            need = tuple(sorted(need, key=lambda c: sum(map(rarity.either, c))))
+            self.clauses.append(need)
+            self.forbidden.append(forbid)
+            self.clause_pairs = self.clause_pairs or any(
+                " " in k for c in (*need, forbid) for k in c
+            )
+            self.tests.append(None if exact else q.test)
             for key in sufficient(q.root):
                 (self.sure_pairs if " " in key and ":" not in key else self.sure).setdefault(
                     key, []
                 ).append(index)
-            req = requirement(q.root, rarity)
             if req is None:
                 self.always.append(index)
                 continue
@@ -181,11 +240,15 @@ class Matcher:
                 self.by_pair.setdefault(pair, []).append(index)
         # One regex finds, for each word, the longest wildcard beginning it starts with;
         # that beginning stands for every shorter one it starts with too.
+        # With few, each is looked for as " prefix" in `doc.words`.
+        self.spaced_prefixes = (
+            [(f" {p}", q) for p, q in self.by_prefix.items()] if len(self.by_prefix) <= 16 else []
+        )
         self.prefix_re = None
         self.by_longest: dict[str, list[int]] = {}
         if self.by_prefix:
             ordered = sorted(self.by_prefix, key=len, reverse=True)
-            self.prefix_re = re.compile(r"(?:^|(?<= ))(" + "|".join(map(re.escape, ordered)) + ")")
+            self.prefix_re = re.compile(r"(?<= )(" + "|".join(map(re.escape, ordered)) + ")")
             for p in ordered:
                 self.by_longest[p] = sorted(
                     {i for q in ordered if p.startswith(q) for i in self.by_prefix[q]}
@@ -214,7 +277,7 @@ class Matcher:
         found = set(self.always)
         sure: set[int] = set()
         by_key, by_sure = self.by_key, self.sure
-        for keys in (doc.positions.keys(), doc.fields):
+        for keys in (doc.vocab, doc.fields):
             for key in keys & by_key.keys():
                 found.update(by_key[key])
             for key in keys & by_sure.keys():
@@ -228,15 +291,39 @@ class Matcher:
         if doc.author_at:
             found.update(by_key.get(doc.author_at, ()))
             sure.update(by_sure.get(doc.author_at, ()))
-        if self.prefix_re is not None:
+        if self.spaced_prefixes:  # few: one substring search each
+            words = doc.words
+            for spaced, queries in self.spaced_prefixes:
+                if spaced in words:
+                    found.update(queries)
+        elif self.prefix_re is not None:
             by_longest = self.by_longest
-            for prefix in set(self.prefix_re.findall(" ".join(doc.positions))):
+            for prefix in set(self.prefix_re.findall(doc.words)):
                 found.update(by_longest[prefix])
         return found, sure
 
     def match(self, doc: Doc) -> list[Hashable]:
         found, sure = self._found(doc)
-        tests, ids = self.tests, self.ids
         found -= sure
-        hits = sure | {i for i in found if tests[i](doc)}
-        return [ids[i] for i in sorted(hits)]
+        if found:
+            tests, all_clauses, forbidden = self.tests, self.clauses, self.forbidden
+            # Every key the document holds: a word has no ":" nor space and starts with
+            # "@" only if a handle, a pair has a space and no ":", a field key a ":" —
+            # no key stands for another. The author's handle is a key only without a
+            # space (as every handle in a query is), so it never passes for a pair.
+            author = doc.author_at if " " not in doc.author_at else ""
+            have = doc.vocab.union(
+                doc.fields, (author,), doc.pair_keys() if self.clause_pairs else ()
+            )  # ("" for no author: no clause holds "")
+            for i in found:
+                for clause in all_clauses[i]:
+                    if clause.isdisjoint(have):
+                        break
+                else:
+                    if not forbidden[i].isdisjoint(have):
+                        continue
+                    test = tests[i]
+                    if test is None or test(doc):
+                        sure.add(i)
+        ids = self.ids
+        return [ids[i] for i in sorted(sure)]
