@@ -133,6 +133,20 @@ def write_rows(path: Path | str, rows: Sequence[dict]) -> int:
     return len(rows)
 
 
+def write_splits(
+    directory: Path, prefix: str, splits: dict[str, tuple[list[dict], list[dict]]]
+) -> dict[str, tuple[int, int]]:
+    """Each language's (train, dev) rows to PREFIX_LANG.jsonl and PREFIX_LANG_dev.jsonl;
+    returns how many of each were written."""
+    return {
+        lang: (
+            write_rows(directory / f"{prefix}_{lang}.jsonl", train),
+            write_rows(directory / f"{prefix}_{lang}_dev.jsonl", dev),
+        )
+        for lang, (train, dev) in splits.items()
+    }
+
+
 def write_examples(path: Path | str, examples: Sequence[Example]) -> Path:
     path = Path(path)
     with path.open("w", encoding="utf-8") as out:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from panal.core.text import fold
 
-from .corpus import write_rows
+from .corpus import write_splits
 
 DATA = Path(__file__).resolve().parent / "data"
 LABELS = [
@@ -1744,13 +1744,7 @@ def build(seed: int = SEED) -> dict[str, tuple[list[dict], list[dict]]]:
 
 
 def write(directory: Path = DATA) -> dict[str, tuple[int, int]]:
-    return {
-        lang: (
-            write_rows(directory / f"intent_{lang}.jsonl", train),
-            write_rows(directory / f"intent_{lang}_dev.jsonl", dev),
-        )
-        for lang, (train, dev) in build().items()
-    }
+    return write_splits(directory, "intent", build())
 
 
 if __name__ == "__main__":
