@@ -1,5 +1,8 @@
-"""The mention store: authors (channel identities), mentions, their versions (docs/mentions.md)."""
+"""The mention store: authors (channel identities), mentions, their versions (docs/mentions.md),
+and what the organisation listens for: topics, their Boolean queries (with every version)
+and which mentions matched them (docs/topics.md)."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -85,6 +88,8 @@ class Mention(models.Model):
     author_is_bot = models.BooleanField(null=True)
     author_verified = models.BooleanField(null=True)  # the network's verified badge
     author_description = models.TextField(blank=True)  # the author's bio
+    # ISO 3166-1 alpha-2 where the network tells it (a review's territory, a post's place).
+    country = models.CharField(max_length=2, blank=True)
     # Threads: the "threads" stage links parent and root from the external ids.
     thread_external_id = models.CharField(max_length=512, blank=True)
     in_reply_to_external_id = models.CharField(max_length=512, blank=True)
@@ -174,3 +179,157 @@ class MentionVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mention_id} until {self.replaced_at:%Y-%m-%d %H:%M}"
+
+
+class Topic(models.Model):
+    """A named group of listening queries: a brand, a product, a competitor, … owned by a team.
+
+    A mention belongs to the topic when any of its active queries matches it.
+    """
+
+    class Kind(models.TextChoices):
+        BRAND = "brand", _("Own brand")
+        PRODUCT = "product", _("Product")
+        COMPETITOR = "competitor", _("Competitor")
+        INDUSTRY = "industry", _("Industry")
+        PERSON = "person", _("Person")
+        CAMPAIGN = "campaign", _("Campaign")
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(max_length=60)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    team = models.ForeignKey(
+        "org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("owner team"),
+    )  # fmt: skip
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "slug"], name="topic_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ListeningQuery(models.Model):
+    """One Boolean query of a topic (docs/query.md). Every saved text is kept as a version."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    # The topic's organisation, kept here so one index finds every query to compile.
+    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="queries")
+    name = models.CharField(_("name"), max_length=120)
+    text = models.TextField(_("query"))
+    version = models.PositiveIntegerField(default=1)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["topic", "name", "id"]
+        indexes = [models.Index(fields=["organisation", "is_active"], name="query_org_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueryVersion(models.Model):
+    """A query's text as it was saved, by whom and when; the newest is the query's text."""
+
+    query = models.ForeignKey(ListeningQuery, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    name = models.CharField(max_length=120, blank=True)
+    is_active = models.BooleanField(default=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["query", "number"], name="query_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.query_id} v{self.number}"
+
+
+class TopicMatch(models.Model):
+    """A mention that matched a topic, and the first of the topic's queries that did.
+
+    `created_at` copies the mention's, so share of voice counts a topic's days from
+    one index without reading the mention table.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    mention = models.ForeignKey(Mention, on_delete=models.CASCADE, related_name="topic_matches")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="matches")
+    query = models.ForeignKey(
+        ListeningQuery, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["mention", "topic"], name="topic_match_unique")
+        ]
+        indexes = [models.Index(fields=["topic", "created_at"], name="topic_match_day")]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} ← {self.mention_id}"
+
+
+class Backfill(models.Model):
+    """Running a topic's queries over stored mentions, in the background, with progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="backfills")
+    # Only mentions created on or after this moment (None: all of history).
+    since = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)  # mentions to look at
+    done = models.PositiveIntegerField(default=0)  # looked at so far
+    added = models.PositiveIntegerField(default=0)  # matches created
+    removed = models.PositiveIntegerField(default=0)  # matches that no longer hold
+    error = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(100 * self.done / self.total)) if self.total else 0

@@ -56,6 +56,7 @@ class Item:
     author_is_bot: bool | None = None
     author_verified: bool | None = None
     author_description: str = ""
+    country: str = ""
     thread_external_id: str = ""
     in_reply_to_external_id: str = ""
     urls: list = field(default_factory=list)
@@ -243,6 +244,7 @@ def parse_item(data: Any) -> Item:
     item.author_description = clean(_str(data, "author_description", MAX_BIO))
     if not item.author_external_id:
         item.author_external_id = item.author_handle
+    item.country = _country(data)
     item.thread_external_id = _str(data, "thread_external_id", 512)
     item.in_reply_to_external_id = _str(data, "in_reply_to_external_id", 512)
     item.urls = [u for u in (_url(str(x)[:2000]) for x in _list(data, "urls")) if u]
@@ -252,6 +254,19 @@ def parse_item(data: Any) -> Item:
     item.raw = _dict(data, "raw") if "raw" in data else {}
     item.content_hash = content_hash(item.text, item.title, item.text_html)
     return item
+
+
+def _country(data: dict) -> str:
+    """An ISO 3166-1 alpha-2 code from `country` (or `territory`), upper case; else blank.
+
+    A value that is not two letters is dropped rather than refused: the mention is
+    worth more than its place."""
+    value = data.get("country") or data.get("territory")
+    if isinstance(value, str):
+        value = value.strip()
+        if len(value) == 2 and value.isascii() and value.isalpha():
+            return value.upper()
+    return ""
 
 
 def _refuse_unstorable(raw) -> None:

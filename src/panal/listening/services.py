@@ -23,7 +23,7 @@ _INSERT_COLUMNS = [
     "visibility", "text", "text_html", "title", "lang", "lang_source", "created_at",
     "received_at", "edited_at", "deleted_at", "url", "author_external_id", "author_handle",
     "author_display_name", "author_followers", "author_avatar_url", "author_is_bot",
-    "author_verified", "author_description", "thread_external_id",
+    "author_verified", "author_description", "country", "thread_external_id",
     "in_reply_to_external_id", "urls", "media", "rating", "metrics", "raw", "reply_capability",
     "content_hash", "stages_done",
 ]  # fmt: skip
@@ -119,7 +119,7 @@ def _insert_rows(account, items: list[Item], ids: list[int], now) -> set[int] | 
                 adapt_dt(it.edited_at), received if deleted else None, it.url,
                 it.author_external_id, it.author_handle, it.author_display_name,
                 it.author_followers, it.author_avatar_url, it.author_is_bot,
-                it.author_verified, it.author_description, it.thread_external_id,
+                it.author_verified, it.author_description, it.country, it.thread_external_id,
                 it.in_reply_to_external_id,
                 _adapt_json(it.urls) if it.urls else empty_list,
                 _adapt_json(it.media) if it.media else empty_list,

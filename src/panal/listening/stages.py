@@ -1,4 +1,4 @@
-"""The built-in pipeline stages: normalise, authors, brands, threads, index."""
+"""The built-in pipeline stages: normalise, authors, brands, topics, threads, index."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db.models import Q
 from panal.core.text import canonical_lang, clean, html_to_text, words
 from panal.org.models import Brand
 
-from . import search
+from . import search, topics
 from .models import Author, Mention
 from .pipeline import stage
 
@@ -149,6 +149,12 @@ def _brand_named(m: Mention, brands) -> int | None:
             if any(tuple(tokens[i : i + n]) == term for i in range(len(tokens) - n + 1)):
                 return brand_id
     return None
+
+
+@stage("topics", order=280)
+def match_topics(mentions: list[Mention]) -> None:
+    """Tag each mention with the topics whose listening queries it matches."""
+    topics.match_mentions(mentions)
 
 
 @stage("threads", order=300)
