@@ -375,3 +375,11 @@ def test_csv_bare_carriage_returns_are_explained():
     assert [n for n, r in records if isinstance(r, Item)] == [3]
     with pytest.raises(FileFormatError, match="old Mac line endings"):
         read(read_csv, b"external_id,text\r1,a\r2,b\r")
+
+
+def test_country_is_read_from_its_aliases_and_a_bad_one_is_dropped():
+    data = "id,text,country_code\n1,hola,mx\n2,hi,Spain\n3,hey,\n"
+    rows = [item.country for _, item in read_csv(io.BytesIO(data.encode()))]
+    assert rows == ["MX", "", ""]
+    assert parse_item({"external_id": "r", "text": "ok", "territory": "es"}).country == "ES"
+    assert parse_item({"external_id": "r", "text": "ok", "country": 34}).country == ""

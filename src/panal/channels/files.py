@@ -51,6 +51,7 @@ COLUMN_ALIASES = {
     **dict.fromkeys(["followers", "followers_count"], "author_followers"),
     **dict.fromkeys(["verified", "user_verified"], "author_verified"),
     **dict.fromkeys(["description", "user_description", "bio"], "author_description"),
+    **dict.fromkeys(["country_code", "territory", "location_country"], "country"),
     **dict.fromkeys(["parent_id", "in_reply_to", "in_reply_to_id"], "in_reply_to_external_id"),
     **dict.fromkeys(["thread_id", "conversation_id"], "thread_external_id"),
     **dict.fromkeys(["stars", "star_rating"], "rating"),

@@ -75,6 +75,7 @@ class MentionOut(Schema):
     title: str
     text: str
     lang: str
+    country: str = Field("", description="ISO 3166-1 alpha-2, where the network tells it.")
     created_at: datetime
     received_at: datetime
     edited_at: datetime | None
@@ -230,6 +231,9 @@ class MentionItemIn(Schema):
     author_is_bot: bool | None = None
     author_verified: bool | None = None
     author_description: str | None = None
+    country: str | None = Field(
+        None, description="ISO 3166-1 alpha-2 (or `territory`); anything else is dropped."
+    )
     thread_external_id: str | None = None
     in_reply_to_external_id: str | None = None
     urls: list[str] | None = None
