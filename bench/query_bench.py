@@ -138,12 +138,15 @@ def main(argv: list[str]) -> dict:
 
     docs = [Doc.from_dict(d) for d in items[: args.check]]
     mismatches = 0
-    alone_started = time.perf_counter()
-    for doc in docs:
+    alone_seconds = 0.0
+    for data, doc in zip(items, docs, strict=False):
+        started = time.perf_counter()
         alone = [i for i, q in enumerate(queries) if q.matches(doc)]
-        mismatches += (guessed.match(doc) != alone) + (measured.match(doc) != alone)
-    alone_seconds = time.perf_counter() - alone_started
-    checked = [len(measured.candidates(d)) for d in docs]
+        alone_seconds += time.perf_counter() - started
+        # Each matcher on a document of its own, not the one every query has just read.
+        mismatches += guessed.match(Doc.from_dict(data)) != alone
+        mismatches += measured.match(Doc.from_dict(data)) != alone
+    evaluated = [len(measured.candidates(d)) for d in docs]  # in full, past the bits
 
     cpus = _one_core()
     try:
@@ -167,7 +170,7 @@ def main(argv: list[str]) -> dict:
         "matcher": measured.stats(),
         "matches": matched,
         "matches_per_mention": round(matched / len(items), 2),
-        "queries_checked_per_mention": round(sum(checked) / len(checked), 1),
+        "queries_evaluated_per_mention": round(sum(evaluated) / len(evaluated), 2),
         "guessed_rarity": {
             "seconds": round(guess_s, 3),
             "mentions_per_s": int(len(items) / guess_s),
@@ -180,10 +183,10 @@ def main(argv: list[str]) -> dict:
         "identical_check": {
             "mentions": len(docs),
             "mismatches": mismatches,
-            "one_at_a_time_mentions_per_s": int(len(docs) / alone_seconds * 3),
+            "one_at_a_time_mentions_per_s": int(len(docs) / alone_seconds),
         },
         "target_mentions_per_s": TARGET_MENTIONS_PER_SECOND,
-        "meets_target": int(len(items) / guess_s) >= TARGET_MENTIONS_PER_SECOND,
+        "meets_target": int(len(items) / max(guess_s, measured_s)) >= TARGET_MENTIONS_PER_SECOND,
         "load_average": common.load_average(),
     }
     common.write(args.out, record)
@@ -191,7 +194,7 @@ def main(argv: list[str]) -> dict:
         f"  {len(queries):,} queries, {len(items):,} mentions on one core: "
         f"{record['guessed_rarity']['mentions_per_s']:,}/s (rarity guessed), "
         f"{record['measured_rarity']['mentions_per_s']:,}/s (rarity measured); "
-        f"{record['queries_checked_per_mention']} queries checked per mention, "
+        f"{record['queries_evaluated_per_mention']} queries evaluated in full per mention, "
         f"{record['matches_per_mention']} matches per mention; "
         f"{mismatches} mismatches against one-at-a-time on {len(docs):,} mentions"
     )

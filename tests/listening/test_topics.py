@@ -110,8 +110,12 @@ def test_an_edited_mention_is_matched_again(org, add):
     assert _topics_of(m) == set()
 
 
-def test_backfill_adds_and_removes_matches_over_history(org, add, django_capture_on_commit_callbacks):
-    mentions = add(*[_row(n, f"mensaje {n} sobre {'fibra' if n % 3 else 'móvil'}") for n in range(30)])
+def test_backfill_adds_and_removes_matches_over_history(
+    org, add, django_capture_on_commit_callbacks
+):
+    mentions = add(
+        *[_row(n, f"mensaje {n} sobre {'fibra' if n % 3 else 'móvil'}") for n in range(30)]
+    )
     t = topics.create_topic(org, name="Fibra", kind="product")
     q = topics.save_query(t, "fibra")
     assert not TopicMatch.objects.exists()  # a new query does not look back by itself
@@ -187,3 +191,9 @@ def test_topic_kinds_cover_the_issue():
     assert set(Topic.Kind.values) == {
         "brand", "product", "competitor", "industry", "person", "campaign"
     }  # fmt: skip
+
+
+def test_an_empty_query_is_an_error_at_column_one():
+    result = topics.check("   ")
+    assert not result.ok
+    assert (result.error.column, result.error.message) == (1, "Write a query.")

@@ -68,7 +68,7 @@ def check(text: str) -> Check:
     """Parse and lint `text` (never raises)."""
     result = Check(text=text)
     if not text.strip():
-        result.error = QueryError(_("Write a query."), 1, _("for example: ceibo OR #ceibo"))
+        result.error = QueryError(1, _("Write a query."), _("for example: ceibo OR #ceibo"))
         return result
     try:
         result.query = Query(text)
@@ -536,3 +536,58 @@ def _backfill_chunk(backfill: Backfill, topic: Topic, matcher: Matcher, rows: li
             TopicMatch.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     backfill.added += len(new)
     backfill.removed += len(gone)
+
+
+# --- for the command line and the demo ---------------------------------------------------
+
+
+def topic_by_slug(
+    organisation: Organisation,
+    slug: str,
+    *,
+    kind: str,
+    name: str = "",
+    team: Team | None = None,
+    description: str = "",
+) -> tuple[Topic, bool]:
+    """The organisation's topic `slug`, or a new one with exactly that slug (named `name`,
+    else after the slug). Returns (topic, created); the other arguments shape a new one."""
+    topic = Topic.objects.filter(organisation=organisation, slug=slug).first()
+    if topic is not None:
+        return topic, False
+    if not slug or len(slug) > 60 or slugify(slug) != slug:
+        raise TopicError(
+            _("Not a valid slug: %(slug)s (use lower-case letters, digits and hyphens).")
+            % {"slug": slug},
+            "slug",
+        )
+    with transaction.atomic():
+        topic = create_topic(
+            organisation,
+            name=name or slug.replace("-", " ").capitalize(),
+            kind=kind,
+            team=team,
+            description=description,
+        )
+        if topic.slug != slug:
+            topic.slug = slug
+            topic.save(update_fields=["slug"])
+    return topic, True
+
+
+def backfill_now(
+    topic: Topic,
+    *,
+    since: datetime | None = None,
+    user=None,
+    progress: Callable[[Backfill], None] | None = None,
+) -> Backfill:
+    """Run a new backfill of `topic` here and now instead of in the worker (CLI, demo)."""
+    backfill = Backfill.objects.create(
+        organisation_id=topic.organisation_id,
+        topic=topic,
+        since=since,
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+        created_at=clock.now(),
+    )
+    return run_backfill(backfill, progress)

@@ -6,11 +6,16 @@ of letters, digits and `_`; `#tag` is a hashtag and `@handle` (which may hold `.
 `-` inside, and a `@domain`) a handle, both kept whole with their mark. Everything else
 (spaces, punctuation, symbols, emoji) only separates words.
 
+Most mentions (Latin-1 text in NFC; emoji and other symbols allowed) are cut and folded
+in one pass over their bytes (`_latin_cut`), which gives what the general path gives
+(tests/listening/test_query_doc.py); the rest take the general path.
+
 A `Doc` holds what the evaluation reads, computed once: `vocab` (its distinct words,
 hashtags and handles; a hashtag `#reclamo` is also found under the plain word `reclamo`),
-`fields` (the `field:value` keys of its language, channel, country, sentiment, intents,
-brands and author) and, only when a phrase or NEAR first asks, `positions` (each word →
-the word positions where it occurs).
+`filters` (the `field:value` keys of its language, channel, country, sentiment, intents
+and brands), and only when first asked: `fields` (the filters and the author's keys),
+`positions` (each word → the word positions where it occurs), `joined` (its words in
+order, where a pair of words is searched), `words` and `pair_keys()`.
 """
 
 from __future__ import annotations
@@ -25,12 +30,15 @@ from typing import Any
 
 from panal.core.text import canonical_lang, fold
 
+# A hashtag, a handle or a word: each starts with its own kind of character, so the order of
+# the three does not change what is found; words, the commonest, go first.
 _TOKEN_RE = re.compile(
-    r"(?<![\w#@])#\w+"  # a hashtag: not glued to a word (`a#b` is two words)
+    r"\w+"
+    r"|(?<![\w#@])#\w+"  # a hashtag: not glued to a word (`a#b` is two words)
     r"|(?<![\w@])@\w+(?:[.\-]\w+)*(?:@\w+(?:[.\-]\w+)*)?"  # a handle, not an e-mail's domain
-    r"|\w+"
 )
 _SPACES_RE = re.compile(r"\s+")
+_NOT_LATIN_WORD_RE = re.compile(r"[^\W\x00-\xff]")  # a letter or digit beyond Latin-1
 MAX_DISTANCE = 100  # the largest NEAR/n or "phrase"~n accepted (parser.py)
 # The title's words and the text's are numbered apart, so no phrase or NEAR joins them.
 TITLE_GAP = MAX_DISTANCE + 2
@@ -39,11 +47,51 @@ TITLE_GAP = MAX_DISTANCE + 2
 def tokenize(text: str) -> list[str]:
     """Folded words, #hashtags and @handles of a text, in order: the one function that
     cuts both queries and documents."""
-    if text.isascii():
-        return _TOKEN_RE.findall(text.lower())
-    # Cut first (dropping emoji and punctuation), then fold the words alone: folding
-    # is then done in C for Latin-script text.
+    cut = _latin_cut(text)
+    if cut is not None:
+        return _TOKEN_RE.findall(cut) if "#" in cut or "@" in cut else cut.split()
+    return _general_tokens(text)
+
+
+def _general_tokens(text: str) -> list[str]:
+    """`tokenize` for any text: cut first (dropping emoji and punctuation), then fold the
+    words alone, so that folding is done in C for Latin-script text."""
     return fold(" ".join(_TOKEN_RE.findall(unicodedata.normalize("NFC", text)))).split()
+
+
+def _cut_table(keep: str) -> bytes:
+    """Byte → byte for Latin-1 text: a letter or digit to its folded form when that is one
+    ASCII letter or digit (else to 0x80, which sends the text to the general path), the
+    characters of `keep` to themselves, anything else to a space."""
+    table = bytearray(b" " * 256)
+    for byte in range(256):
+        char = chr(byte)
+        if char in keep:
+            table[byte] = byte
+        elif _TOKEN_RE.fullmatch(char):
+            folded = fold(char)
+            one = len(folded) == 1 and folded.isascii() and _TOKEN_RE.fullmatch(folded)
+            table[byte] = ord(folded) if one else 0x80
+    return bytes(table)
+
+
+_CUT = _cut_table("")  # text without # or @: its words are its runs of word characters
+_CUT_MARKED = _cut_table("#@.-")  # what the hashtags and handles of _TOKEN_RE are made of
+
+
+def _latin_cut(text: str) -> str | None:
+    """Text whose words fold one letter to one ASCII letter (Latin-1, in NFC, other
+    scripts' letters absent; emoji and other symbols allowed), folded in one pass over
+    its bytes, and every character that no word, hashtag or handle holds made a space:
+    cutting it gives what `_general_tokens` gives. None for any other text."""
+    if not text.isascii() and (
+        not unicodedata.is_normalized("NFC", text) or _NOT_LATIN_WORD_RE.search(text)
+    ):
+        return None
+    table = _CUT_MARKED if "#" in text or "@" in text else _CUT
+    # Beyond Latin-1 only symbols are left: each becomes "?", which the table makes a space.
+    cut = text.encode("latin-1", "replace").translate(table)
+    return cut.decode("ascii") if cut.isascii() else None
 
 
 def fold_value(value: Any) -> str:
@@ -72,32 +120,37 @@ class Doc:
     intents: tuple[str, ...] = ()
     brands: tuple[str, ...] = ()  # slugs and names of the mention's brands
     vocab: frozenset[str] = field(init=False, repr=False)  # its distinct words
-    fields: frozenset[str] = field(init=False, repr=False)
+    filters: frozenset[str] = field(init=False, repr=False)  # `fields` but the author's
     author_at: str = field(init=False, repr=False)  # "@handle" of the author, or ""
     parts: tuple[list[str], ...] = field(init=False, repr=False)  # tokens of title, text
+    _fields: frozenset[str] | None = field(init=False, repr=False, default=None)
     _positions: dict[str, list[int]] | None = field(init=False, repr=False, default=None)
     _pairs: frozenset[str] | None = field(init=False, repr=False, default=None)
     _words: str | None = field(init=False, repr=False, default=None)
+    _joined: str | None = field(init=False, repr=False, default=None)
     _url_text: str | None = field(init=False, repr=False, default=None)
     _hashtags: bool = field(init=False, repr=False, default=False)  # may hold a #hashtag
+    _spans_memo: dict | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         # Only the words are found here; where they are (`positions`) is worked out the
-        # first time a phrase or NEAR asks.
-        parts = []
+        # first time a phrase or NEAR asks, the author's field keys the first time
+        # `fields` is read.
+        text = tokenize(self.text) if self.text else []
         if self.title:
-            parts.append(tokenize(self.title))
-        if self.text:
-            parts.append(tokenize(self.text))
-        self.parts = tuple(parts)
-        vocab = set().union(*parts)
+            title = tokenize(self.title)
+            self.parts = (title, text) if text else (title,)
+            vocab = {*title, *text}
+        else:
+            self.parts = (text,) if text else ()
+            vocab = text
         self._hashtags = "#" in self.text or "#" in self.title
-        if self._hashtags and vocab:
-            vocab.update([t[1:] for t in vocab if t[0] == "#"])
+        if self._hashtags:
+            vocab = {*vocab, *[t[1:] for t in vocab if t[0] == "#"]}
         self.vocab = frozenset(vocab)
         handle = fold_value(self.author_handle).lstrip("@") if self.author_handle else ""
         self.author_at = f"@{handle}" if handle else ""
-        fields = _field_keys(
+        self.filters = _field_keys(
             self.lang,
             self.channel,
             self.country,
@@ -105,10 +158,19 @@ class Doc:
             tuple(self.intents),
             tuple(self.brands),
         )
-        if handle or self.author_name:
-            authors = [f"author:{fold_value(v)}" for v in (handle, self.author_name) if v]
-            fields = fields.union([k for k in authors if k[-1] != ":"])
-        self.fields = fields
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The `field:value` keys of its language, channel, country, sentiment, intents,
+        brands and author."""
+        if self._fields is None:
+            handle, name = self.author_at[1:], self.author_name
+            if handle or name:
+                authors = [f"author:{fold_value(v)}" for v in (handle, name) if v]
+                self._fields = self.filters.union([k for k in authors if k[-1] != ":"])
+            else:
+                self._fields = self.filters
+        return self._fields
 
     @property
     def url_text(self) -> str:
@@ -140,12 +202,29 @@ class Doc:
         return self._positions
 
     @property
+    def spans_memo(self) -> dict:
+        """Where evaluate.py keeps the occurrences it has found in this document."""
+        if self._spans_memo is None:
+            self._spans_memo = {}
+        return self._spans_memo
+
+    @property
     def words(self) -> str:
         """The distinct words (hashtags, handles) joined by spaces, with one space before
         and after: one string a regex or `in` searches in C (a word never holds a space)."""
         if self._words is None:
             self._words = f" {' '.join(self.vocab)} "
         return self._words
+
+    @property
+    def joined(self) -> str:
+        """Its words in order (hashtags without their #) between single spaces, with one
+        before and after, the title's and the text's apart: two consecutive words `a b`
+        are there as " a b " (a word never holds a space)."""
+        if self._joined is None:
+            joined = " " + " \n ".join(map(" ".join, self.parts)) + " "
+            self._joined = joined.replace(" #", " ") if self._hashtags else joined
+        return self._joined
 
     def pair_keys(self) -> frozenset[str]:
         """Each two consecutive words as "a b" (hashtags without their #), for indexes."""
@@ -173,37 +252,42 @@ class Doc:
         author_display_name, sentiment (a label or {"label"}), intents (labels or
         {"label"} objects) and brand / brands (slugs, names or {"slug", "name"}).
         """
-        text = _text(data.get("text"))
-        if not text and data.get("text_html"):
+        get = data.get
+        text = _text(get("text"))
+        if not text and get("text_html"):
             from panal.core.text import html_to_text
 
-            text = html_to_text(_text(data.get("text_html")))
-        handle = _text(data.get("author_handle"))
-        name = _text(data.get("author_display_name"))
-        author = data.get("author")
-        if isinstance(author, Mapping):
+            text = html_to_text(_text(get("text_html")))
+        handle = _text(get("author_handle"))
+        name = _text(get("author_display_name"))
+        author = get("author")
+        if isinstance(author, str):
+            handle = handle or author
+        elif author is not None and isinstance(author, Mapping):  # no ABC check for None
             handle = handle or _text(author.get("handle"))
             name = name or _text(author.get("display_name") or author.get("name"))
-        elif isinstance(author, str):
-            handle = handle or author
-        urls = [u for u in _labels(data.get("urls"), "url") if u]
-        urls += [_text(data.get(key)) for key in ("url", "domain") if data.get(key)]
-        brands = _labels(data.get("brands"), "slug", "name") + _labels(
-            data.get("brand"), "slug", "name"
-        )
-        sentiment = _labels(data.get("sentiment"), "label")
+        urls = [u for u in _labels(get("urls"), "url") if u]
+        for key in ("url", "domain"):
+            if value := get(key):
+                urls.append(_text(value))
+        brands, brand = get("brands"), get("brand")
+        sentiment = get("sentiment")
+        if sentiment.__class__ is not str:  # a label or {"label"}
+            sentiment = next(iter(_labels(sentiment, "label")), "")
         return cls(
             text=text,
-            title=_text(data.get("title")),
+            title=_text(get("title")),
             author_handle=handle,
             author_name=name,
-            lang=_text(data.get("lang")),
-            channel=_text(data.get("channel")),
-            country=_text(data.get("country")),
+            lang=_text(get("lang")),
+            channel=_text(get("channel")),
+            country=_text(get("country")),
             urls=tuple(urls),
-            sentiment=sentiment[0] if sentiment else "",
-            intents=tuple(_labels(data.get("intents"), "label")),
-            brands=tuple(brands),
+            sentiment=sentiment,
+            intents=tuple(_labels(get("intents"), "label")),
+            brands=(*_labels(brands, "slug", "name"), *_labels(brand, "slug", "name"))
+            if brands is not None or brand is not None
+            else (),
         )
 
     @classmethod
@@ -258,6 +342,8 @@ def _field_keys(
 
 
 def _text(value: Any) -> str:
+    if value.__class__ is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, str):

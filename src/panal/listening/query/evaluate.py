@@ -8,7 +8,9 @@ Every function does work bounded by the document's size: a wildcard is tried on 
 document's distinct words (never expanded), a NEAR looks only at the occurrences of one
 side within `distance` words of the other (found by bisection). A NEAR inside another
 NEAR hands on at most `MAX_SPANS` occurrences, the first ones in the document: only a
-document repeating the same words thousands of times reaches that.
+document repeating the same words thousands of times reaches that. The occurrences of a
+node are kept in the document (`Doc.spans_memo`, keyed by the node's normalised form), so
+the queries of a Matcher that share a word or an OR-group find them once.
 """
 
 from __future__ import annotations
@@ -81,10 +83,15 @@ def _group(node: And | Or) -> Test:
             tests.append(lambda doc: not doc.vocab.isdisjoint(word_set))
     if fields:
         field_set = frozenset(fields)
-        if every:
-            tests.append(lambda doc: doc.fields >= field_set)
+        if any(k.startswith("author:") for k in fields):
+            if every:
+                tests.append(lambda doc: doc.fields >= field_set)
+            else:
+                tests.append(lambda doc: not doc.fields.isdisjoint(field_set))
+        elif every:  # `filters`: the fields but the author's, ready without work
+            tests.append(lambda doc: doc.filters >= field_set)
         else:
-            tests.append(lambda doc: not doc.fields.isdisjoint(field_set))
+            tests.append(lambda doc: not doc.filters.isdisjoint(field_set))
     tests += [compile_test(c) for c in sorted(rest, key=cost)]
     if len(tests) == 1:
         return tests[0]
@@ -121,7 +128,9 @@ def _field_test(node: Field) -> Test:
         needle = node.value
         return lambda doc: needle in doc.url_text
     key = f"{node.name}:{node.value}"
-    return lambda doc: key in doc.fields
+    if node.name == "author":
+        return lambda doc: key in doc.fields
+    return lambda doc: key in doc.filters
 
 
 def wildcard_regex(pattern: str) -> re.Pattern[str]:
@@ -132,12 +141,16 @@ def wildcard_regex(pattern: str) -> re.Pattern[str]:
 def _wildcard_keys(node: Wildcard) -> Callable[[Doc], list[str]]:
     """The document's words that the wildcard matches."""
     pattern = node.pattern
-    if pattern.endswith("*") and pattern.count("*") == 1 and "?" not in pattern:
-        prefix = pattern[:-1]
-        return lambda doc: [k for k in doc.vocab if k.startswith(prefix)]
-    regex = wildcard_regex(pattern).fullmatch
     prefix = node.prefix
-    return lambda doc: [k for k in doc.vocab if k.startswith(prefix) and regex(k)]
+    spaced = f" {prefix}"  # no word starts so: nothing to look through (doc.words)
+    if pattern.endswith("*") and pattern.count("*") == 1 and "?" not in pattern:
+        return lambda doc: (
+            [k for k in doc.vocab if k.startswith(prefix)] if spaced in doc.words else []
+        )
+    regex = wildcard_regex(pattern).fullmatch
+    return lambda doc: (
+        [k for k in doc.vocab if k.startswith(prefix) and regex(k)] if spaced in doc.words else []
+    )
 
 
 def _wildcard_test(node: Wildcard) -> Test:
@@ -154,6 +167,21 @@ def _wildcard_test(node: Wildcard) -> Test:
 
 
 def compile_spans(node: Node) -> Spans:
+    """The node's occurrences in a document, worked out once per document: queries that
+    share a word, wildcard or OR of them (`ceibo NEAR/3 …`) share its occurrences."""
+    spans, key = _spans(node), str(node)
+
+    def cached(doc: Doc) -> list[tuple[int, int]]:
+        memo = doc.spans_memo
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = spans(doc)
+        return found
+
+    return cached
+
+
+def _spans(node: Node) -> Spans:
     if isinstance(node, Term):
         key = node.value
         return lambda doc: [(p, p) for p in doc.positions[key]] if key in doc.vocab else []
