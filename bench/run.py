@@ -21,6 +21,7 @@ BENCHMARKS = {
     "language": language_bench.main,
     "pipeline_speed": __import__("pipeline_speed").main,  # one line: other benches add theirs
     "query": __import__("query_bench").main,
+    "search": __import__("search_bench").main,
     "understanding": understanding_bench.main,
 }
 

@@ -132,7 +132,9 @@ def test_malformed_ids_are_404(api_for, sample, bad_id):
         ({"since": "2026-11-01T10:00:00", "until": "2026-11-03T00:00:00+00:00"}, ["m2"]),
         ({"since": "2026-11-02T10:00:00+01:00"}, ["m3", "m2"]),
         ({"q": "senal"}, ["m1"]),
-        ({"q": "Ana"}, ["m3", "m1"]),  # text of m3, author handle of m1
+        ({"q": "Ana"}, ["m3"]),  # a word is looked for in the text, not in author names
+        ({"q": "Ana OR @ana"}, ["m3", "m1"]),  # @handle: also a mention written by it
+        ({"q": "author:ana"}, ["m1"]),
         ({"q": '"great service"'}, ["m2"]),
         ({"q": "serv*"}, ["m2"]),
         ({"q": "ana", "lang": "en"}, []),

@@ -11,8 +11,20 @@ from django.urls import reverse
 
 from panal.channels.models import ChannelAccount
 from panal.demo import content, loader
-from panal.listening.models import Author, Mention, MentionVersion
+from panal.demo import phrases as P
+from panal.demo import topics as demo_topics
+from panal.listening import share
+from panal.listening.models import (
+    Author,
+    ListeningQuery,
+    Mention,
+    MentionVersion,
+    QueryVersion,
+    Topic,
+    TopicMatch,
+)
 from panal.listening.normalise import parse_item
+from panal.listening.reports import Period
 from panal.org.choices import Role
 from panal.org.models import Brand, Membership, Organisation, Team
 from panal.org.roles import group_name
@@ -36,6 +48,10 @@ def counts() -> dict[str, int]:
         Mention,
         Author,
         MentionVersion,
+        Topic,
+        ListeningQuery,
+        QueryVersion,
+        TopicMatch,
     ]
     return {m.__name__: m.objects.count() for m in [*models, get_user_model()]}
 
@@ -120,9 +136,61 @@ def test_running_twice_adds_nothing(demo):
     assert "0 new mentions" in again
 
 
+def test_topics_cover_brands_products_competitors_industry_and_a_campaign(demo):
+    org = Organisation.objects.get(slug=loader.ORG_SLUG)
+    found = list(Topic.objects.filter(organisation=org))
+    assert len(found) == len(demo_topics.TOPICS)
+    by_kind: dict[str, list[Topic]] = {}
+    for topic in found:
+        by_kind.setdefault(topic.kind, []).append(topic)
+    assert sorted(t.name for t in by_kind["brand"]) == sorted(P.BRANDS.values())
+    assert 2 <= len(by_kind["product"]) <= 3
+    assert sorted(t.name for t in by_kind["competitor"]) == sorted(P.COMPETITORS)
+    assert len(by_kind["industry"]) == len(by_kind["campaign"]) == 1
+    for topic in found:
+        assert topic.team is not None and topic.team.organisation == org, topic.slug
+        assert topic.queries.filter(is_active=True).exists(), topic.slug
+        # The pipeline tagged the mentions as they arrived: every topic has matches.
+        assert topic.matches.exists(), topic.slug
+    assert f"{len(found)} topics" in demo
+
+
+def test_brand_topics_hold_their_brands_mentions(demo):
+    for key, name in P.BRANDS.items():
+        matched = Mention.objects.filter(topic_matches__topic__name=name)
+        assert matched.filter(brand__name=name).count() >= 0.9 * matched.count() > 0, key
+
+
+def test_share_of_voice_has_data_for_brands_and_competitors(demo):
+    org = Organisation.objects.get(slug=loader.ORG_SLUG)
+    chosen = share.default_topics(org.id)
+    assert {t.kind for t in chosen} == {"brand", "competitor"}
+    result = share.share_of_voice(chosen, Period.last(30))
+    assert result.total > 0
+    assert all(s.total.count > 0 for s in result.series)
+    assert sum(s.total.share for s in result.series) == pytest.approx(100.0)
+    assert any(s.total_negative.count for s in result.series)
+
+
+def test_every_mention_has_its_authors_country(demo):
+    countries = dict(Mention.objects.values_list("external_id", "country"))
+    raws = dict(Mention.objects.values_list("external_id", "raw"))
+    assert set(countries.values()) <= set(content.COUNTRY_WEIGHTS)
+    assert all(countries[ext] == raws[ext]["demo_country"] for ext in countries)
+
+
+def test_topics_new_to_stored_mentions_are_backfilled(demo):
+    before = TopicMatch.objects.count()
+    Topic.objects.all().delete()  # as in a database loaded before the demo had topics
+    run_demo("--mentions", "300")
+    assert Topic.objects.count() == len(demo_topics.TOPICS)
+    assert TopicMatch.objects.count() == before
+
+
 def test_bare_creates_no_mentions(db):
     out = run_demo("--bare")
     assert Mention.objects.count() == 0
+    assert not Topic.objects.exists()
     assert ChannelAccount.objects.filter(slug=content.IMPORT_ACCOUNT).exists()
     assert "director" in out
 
@@ -151,6 +219,8 @@ def test_generator_texts_are_varied_and_valid():
     assert all(earliest <= t <= NOW for t in times)
     spanish = sum(d["raw"]["demo_lang"] == "es" for d in items)
     assert 0.7 < spanish / len(items) < 0.9
+    assert all(d["country"] == d["raw"]["demo_country"] for d in items)
+    assert {d["country"] for d in items} == set(content.COUNTRY_WEIGHTS)
 
 
 def test_replies_point_at_earlier_mentions_on_the_same_account():

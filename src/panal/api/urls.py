@@ -10,7 +10,10 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
 from panal.listening.api import router as listening_router
+from panal.listening.query import QueryError
 from panal.listening.services import MentionNotFound
+from panal.listening.topics import TopicError
+from panal.listening.topics_api import router as topics_router
 
 from .auth import AUTH
 from .docs import PackagedSwagger, asset_response
@@ -30,6 +33,7 @@ api = NinjaAPI(
     docs=PackagedSwagger(),
 )
 api.add_router("/", listening_router)
+api.add_router("/", topics_router)
 
 
 @api.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs-asset")
@@ -59,6 +63,18 @@ def forbidden(request, exc):
 @api.exception_handler(MentionNotFound)
 def mention_not_found(request, exc):
     return _detail(request, str(exc) or "Mention not found.", 404)
+
+
+@api.exception_handler(QueryError)
+def bad_query(request, exc):
+    """A query that does not parse: where, what and how to fix it; nothing was saved."""
+    body = {"detail": str(exc), "field": "text", "column": exc.column, "hint": exc.hint}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(TopicError)
+def bad_topic_change(request, exc):
+    return api.create_response(request, {"detail": exc.message, "field": exc.field}, status=422)
 
 
 @api.exception_handler(RequestDataTooBig)

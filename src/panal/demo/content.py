@@ -1225,6 +1225,8 @@ def _finish(
         item["author_verified"] = author.verified
     if author.bio:
         item["author_description"] = author.bio
+    # The author's country, as a post's place, a store's territory or a phone number tells it.
+    item["country"] = item["raw"]["demo_country"]
     if channel in LANG_GIVEN or (channel == "youtube" and rng.random() < 0.3):
         item["lang"] = author.lang
     if not private and channel in SOCIAL | {"reddit"}:

@@ -1,10 +1,12 @@
 """Load the demo company, Ceibo Telecom, into the database (docs/demo.md).
 
-`load()` is what `panal demo` calls. It is idempotent: the organisation, people and
-accounts are created once, and mentions are upserted on (account, external id) through
-the one ingest service, so a second run stores nothing new. Mentions the pipeline has
-not processed yet (new ones, or those of an interrupted run) are processed right away,
-oldest first, so the inbox is complete when the command returns.
+`load()` is what `panal demo` calls. It is idempotent: the organisation, people,
+accounts and topics are created once, and mentions are upserted on (account, external
+id) through the one ingest service, so a second run stores nothing new. Mentions the
+pipeline has not processed yet (new ones, or those of an interrupted run) are processed
+right away, oldest first, so the inbox is complete when the command returns. The topics
+are made before the mentions arrive, so the pipeline's `topics` stage tags them as it
+goes; a topic new to a database that already holds mentions is backfilled at the end.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from django.utils.text import slugify
 
 from panal.listening import pipeline
 from panal.listening import services as listening
-from panal.listening.models import Mention
+from panal.listening import topics as listening_topics
+from panal.listening.models import Mention, Topic
 from panal.listening.normalise import parse_item
 from panal.org import services as org_services
 from panal.org.choices import Role
@@ -29,6 +32,7 @@ from panal.org.models import Brand, CatalogueItem, Organisation
 
 from . import builders, content
 from . import phrases as P
+from . import topics as demo_topics
 
 ORG_SLUG = "ceibo"
 ORG_NAME = "Ceibo Telecom"
@@ -73,6 +77,8 @@ class LoadResult:
     edited: int = 0
     unchanged: int = 0
     processed: int = 0
+    topics: int = 0  # the organisation's topics
+    backfilled: int = 0  # matches the backfill of topics new to stored mentions added
     seconds: float = 0.0
 
 
@@ -205,7 +211,7 @@ def load(
     bare: bool = False,
     password: str = PASSWORD,
 ) -> LoadResult:
-    """The whole demo: company, people, accounts and (unless `bare`) `n` mentions."""
+    """The whole demo: company, people, accounts and (unless `bare`) topics and `n` mentions."""
     started = time.monotonic()
     with transaction.atomic():
         org = company()
@@ -213,11 +219,19 @@ def load(
         result.users = people(org, password)
         by_slug = accounts(org)
         result.accounts = len(by_slug)
-    if not bare and n > 0:
-        stored = mentions(by_slug, n, seed=seed, days=days)
-        result.generated = n
-        result.created, result.edited = stored.created, stored.edited
-        result.unchanged = stored.unchanged
-        result.processed = process(org)
+    if not bare:
+        had_mentions = Mention.objects.filter(organisation=org).exists()
+        with transaction.atomic():
+            new_topics = demo_topics.load(org)
+        if n > 0:
+            stored = mentions(by_slug, n, seed=seed, days=days)
+            result.generated = n
+            result.created, result.edited = stored.created, stored.edited
+            result.unchanged = stored.unchanged
+            result.processed = process(org)
+        if had_mentions:  # stored before these topics existed: the pipeline did not see them
+            for topic in new_topics:
+                result.backfilled += listening_topics.backfill_now(topic).added
+        result.topics = Topic.objects.filter(organisation=org).count()
     result.seconds = time.monotonic() - started
     return result

@@ -11,7 +11,7 @@ from datetime import UTC
 
 from django.db.models import QuerySet
 from ninja import Query, Router, Status
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 
 from panal.channels.models import ChannelAccount
 from panal.core.text import canonical_lang
@@ -20,6 +20,8 @@ from panal.org.services import organisation_ids_for
 from . import search, services
 from .models import Mention
 from .normalise import parse_items
+from .query import Query as SearchQuery
+from .query import QueryError
 from .schemas import (
     MAX_INGEST_ITEMS,
     ErrorOut,
@@ -46,10 +48,18 @@ _ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut}
 def list_mentions(request, filters: Query[MentionFilterIn]):
     """Mentions of your organisations, newest id first, `limit` at a time.
 
-    Needs `listening.view_mention`. Page on with `before=<next_before>`.
+    Needs `listening.view_mention`. Page on with `before=<next_before>`; `q` is a listening
+    query (docs/query.md), a malformed one is 422 naming the column.
     """
-    mentions = services.visible_mentions(request.auth)
-    rows = list(_filtered(mentions, filters)[: filters.limit + 1])
+    mentions = _filtered(services.visible_mentions(request.auth), filters)
+    if filters.q:
+        query = _search_query(filters.q)
+        found = search.newest_matches(mentions, query, filters.limit, filters.before)
+        rows = list(mentions.filter(id__in=found.ids)) if found.ids else []
+        return {"items": rows, "next_before": _str(found.next_before)}
+    if filters.before:
+        mentions = mentions.filter(id__lt=filters.before)
+    rows = list(mentions[: filters.limit + 1])
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     return {"items": rows, "next_before": str(rows[-1].id) if more else None}
@@ -119,11 +129,28 @@ def _filtered(mentions: QuerySet[Mention], f: MentionFilterIn) -> QuerySet[Menti
         mentions = mentions.filter(created_at__gte=_aware(f.since))
     if f.until:
         mentions = mentions.filter(created_at__lt=_aware(f.until))
-    if f.before:
-        mentions = mentions.filter(id__lt=f.before)
-    if f.q:
-        mentions = search.search(mentions, f.q)
     return mentions.select_related("account", "author", "brand").order_by("-id")
+
+
+def _search_query(text: str) -> SearchQuery:
+    """The parsed `q`, or a 422 shaped like the other parameter errors."""
+    try:
+        return SearchQuery(text)
+    except QueryError as error:
+        raise ValidationError(
+            [
+                {
+                    "type": "query_syntax",
+                    "loc": ["query", "q"],
+                    "msg": str(error),
+                    "ctx": error.as_dict(),
+                }
+            ]
+        ) from None
+
+
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _aware(value):

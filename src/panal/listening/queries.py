@@ -5,6 +5,10 @@ and only narrows, orders and bounds it. The inbox lists mentions by arrival (-id
 ids are time-ordered), so a mention imported today with last year's date appears
 on top, where the live poll also puts it.
 
+The search box speaks the listening query language (docs/query.md#inbox-search): the
+column filters narrow the queryset, then `search.newest_matches` finds the newest mentions
+the query matches exactly. A query that does not parse lists nothing and says why.
+
 The live poll asks for mentions the page does not show yet. Asking only for
 `id > newest shown` would lose a mention whose transaction committed late (ids are
 given before commit) or that matched the filters only after the pipeline ran (brand,
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from django.db.models import QuerySet
 from django.http import QueryDict
@@ -30,13 +35,14 @@ from panal.org.models import Brand
 from . import search
 from .choices import Channel
 from .models import Mention
+from .query import LintWarning, Query, QueryError
 
 PAGE_SIZE = 50
 # How far below the newest shown id a poll still looks for late arrivals.
 POLL_OVERLAP_MS = 120_000
 # Most recent ids a poll carries to avoid sending a row twice (bounds the poll URL).
 SEEN_LIMIT = 50
-MAX_QUERY_CHARS = 200
+MAX_QUERY_CHARS = 1000
 # Language filter value for mentions whose language is not known.
 UNKNOWN_LANGUAGE = "und"
 # Languages offered in the filter; a bookmarked other code is offered too.
@@ -122,7 +128,32 @@ class InboxFilters:
     def active(self) -> bool:
         return bool(self.params())
 
+    @cached_property
+    def _parsed(self) -> tuple[Query | None, QueryError | None]:
+        if not self.q:
+            return None, None
+        try:
+            return Query(self.q), None
+        except QueryError as error:
+            return None, error
+
+    @property
+    def search_query(self) -> Query | None:
+        """The parsed search, or None without one (or when it does not parse)."""
+        return self._parsed[0]
+
+    @property
+    def search_error(self) -> QueryError | None:
+        """Why the search does not parse (column, message, hint), or None."""
+        return self._parsed[1]
+
+    @cached_property
+    def search_warnings(self) -> list[LintWarning]:
+        query = self.search_query
+        return query.lint() if query is not None else []
+
     def apply(self, queryset: QuerySet[Mention]) -> QuerySet[Mention]:
+        """Every filter but the search (see `inbox_page` and `poll_new` for that)."""
         if self.channel:
             queryset = queryset.filter(channel=self.channel)
         if self.lang:
@@ -133,8 +164,6 @@ class InboxFilters:
             queryset = queryset.filter(created_at__gte=_day_start(self.date_from))
         if self.date_to and self.date_to < date.max:
             queryset = queryset.filter(created_at__lt=_day_start(self.date_to + timedelta(days=1)))
-        if self.q:
-            queryset = search.search(queryset, self.q)
         return queryset
 
 
@@ -177,10 +206,29 @@ class InboxPage:
     poll: PollState
 
 
+def _searched(
+    queryset: QuerySet[Mention],
+    query: Query,
+    before: int | None = None,
+    after: int | None = None,
+) -> tuple[list[Mention], int | None]:
+    """The newest PAGE_SIZE mentions the query matches, and where older ones start."""
+    found = search.newest_matches(queryset, query, PAGE_SIZE, before, after=after)
+    mentions = list(_rows(queryset.filter(id__in=found.ids))) if found.ids else []
+    return mentions, found.next_before
+
+
 def inbox_page(
     visible: QuerySet[Mention], filters: InboxFilters, before: int | None = None
 ) -> InboxPage:
-    """One page of the inbox, newest arrival first, starting below the id `before`."""
+    """One page of the inbox, newest arrival first, starting below the id `before`.
+    Empty when the search does not parse (`filters.search_error` says why)."""
+    if filters.search_error is not None:
+        return InboxPage(mentions=[], older_than=None, poll=PollState())
+    query = filters.search_query
+    if query is not None:
+        mentions, older_than = _searched(filters.apply(visible), query, before=before)
+        return InboxPage(mentions=mentions, older_than=older_than, poll=PollState.of(mentions))
     queryset = _rows(filters.apply(visible))
     if before is not None:
         queryset = queryset.filter(id__lt=before)
@@ -204,12 +252,19 @@ def poll_new(visible: QuerySet[Mention], filters: InboxFilters, state: PollState
     if len(state.seen) >= SEEN_LIMIT:
         # The page shows more recent rows than the poll remembers: look no lower than them.
         floor = max(floor, min(state.seen))
-    queryset = _rows(filters.apply(visible)).filter(id__gt=floor)
+    if filters.search_error is not None:
+        return PollResult(mentions=[], poll=state, overflow=False)
+    queryset = filters.apply(visible).filter(id__gt=floor)
     if state.seen:
         queryset = queryset.exclude(id__in=state.seen)
-    mentions = list(queryset[: PAGE_SIZE + 1])
-    overflow = len(mentions) > PAGE_SIZE
-    mentions = mentions[:PAGE_SIZE]
+    query = filters.search_query
+    if query is not None:
+        mentions, older = _searched(queryset, query, after=floor)
+        overflow = older is not None
+    else:
+        mentions = list(_rows(queryset)[: PAGE_SIZE + 1])
+        overflow = len(mentions) > PAGE_SIZE
+        mentions = mentions[:PAGE_SIZE]
     return PollResult(mentions=mentions, poll=PollState.of(mentions, state), overflow=overflow)
 
 

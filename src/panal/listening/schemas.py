@@ -189,7 +189,12 @@ class MentionFilterIn(Schema):
     account: str | None = Field(None, max_length=50, description="Channel account slug.")
     since: datetime | None = Field(None, description="created_at ≥ since (ISO 8601; naive = UTC).")
     until: datetime | None = Field(None, description="created_at < until (ISO 8601; naive = UTC).")
-    q: str | None = Field(None, max_length=500, description='Full text: words, "phrases", prefix*.')
+    q: str | None = Field(
+        None,
+        max_length=500,
+        description='A listening query (docs/query.md): words, "phrases", prefix*, OR, NOT, '
+        "NEAR/n, #hashtags, @handles, lang:/channel:/… filters. Malformed: 422 naming the column.",
+    )
     before: int | None = Field(
         None, ge=1, le=MAX_ID, description="Cursor: only ids smaller than this (string or number)."
     )

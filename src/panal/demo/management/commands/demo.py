@@ -12,7 +12,7 @@ from panal.org.choices import Role
 
 
 class Command(BaseCommand):
-    help = "Load the demo company (idempotent): people for every role, accounts, mentions."
+    help = "Load the demo company (idempotent): people for every role, accounts, topics, mentions."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -37,9 +37,10 @@ class Command(BaseCommand):
         console = Console(file=self.stdout, highlight=False, soft_wrap=True)
         console.print(self._logins(result))
         org = result.organisation
+        topics = f"{result.topics} topics, " if result.topics else ""
         console.print(
             f"{org.name}: {org.brands.count()} brands, {result.accounts} channel accounts, "
-            f"{result.created:,} new mentions ({result.unchanged:,} already there"
+            f"{topics}{result.created:,} new mentions ({result.unchanged:,} already there"
             f"{f', {result.edited:,} updated' if result.edited else ''}), "
             f"{result.processed:,} processed, in {result.seconds:.1f} s.",
             markup=False,
