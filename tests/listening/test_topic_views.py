@@ -387,7 +387,8 @@ def test_the_preview_stops_at_its_bound_and_says_so(org, corpus):
 
 def test_the_page_says_when_the_preview_is_bounded(client_for, topic, corpus, monkeypatch):
     monkeypatch.setattr(preview, "SCAN_LIMIT", 2)
-    page = text(client_for("analyst").post(reverse("query-check", args=[topic.id]), {"text": "acme"}))
+    url = reverse("query-check", args=[topic.id])
+    page = text(client_for("analyst").post(url, {"text": "acme"}))
     assert "según las 2 menciones más recientes" in page
 
 

@@ -197,3 +197,31 @@ def test_an_empty_query_is_an_error_at_column_one():
     result = topics.check("   ")
     assert not result.ok
     assert (result.error.column, result.error.message) == (1, "Write a query.")
+
+
+def test_the_inbox_shows_topic_chips_and_filters_by_topic(org, add, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    acme = topics.create_topic(org, name="Acme <b>", kind="brand")
+    rival = topics.create_topic(org, name="Rival", kind="competitor")
+    topics.save_query(acme, "acme")
+    topics.save_query(rival, "rival")
+    m1, m2, m3 = add(_row(1, "acme va lento"), _row(2, "rival y acme"), _row(3, "nada"))
+    client = client_for("agent")
+    page = client.get(reverse("inbox")).content.decode()
+    assert "Acme &lt;b&gt;" in page and "Acme <b>" not in page
+    assert page.count('class="tag tag-topic') == 3
+    filtered = client.get(reverse("inbox"), {"topic": rival.id}).content.decode()
+    assert f'id="mention-{m2.id}"' in filtered
+    assert f'id="mention-{m1.id}"' not in filtered and f'id="mention-{m3.id}"' not in filtered
+    detail = client.get(reverse("mention-detail", args=[m2.id])).content.decode()
+    assert reverse("topic", args=[rival.id]) in detail
+    # The chips cost one query for the whole page, however many rows.
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("inbox"))
+    add(*[_row(n, f"acme {n}") for n in range(10, 30)])
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("inbox"))
+    assert len(many) == len(few)

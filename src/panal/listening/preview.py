@@ -122,9 +122,9 @@ def _has_more(base: QuerySet[Mention], query: Query, rows: list[tuple]) -> bool:
 
 
 def _load(ids: list[int]) -> list[Mention]:
-    by_id = Mention.objects.select_related("account", "author", "brand", "understanding").in_bulk(
-        ids
-    )
+    from .queries import with_row_data
+
+    by_id = with_row_data(Mention.objects.all()).in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
 
 

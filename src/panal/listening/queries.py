@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language_info
@@ -34,7 +34,7 @@ from panal.org.models import Brand
 
 from . import search
 from .choices import Channel
-from .models import Mention
+from .models import Mention, Topic, TopicMatch
 from .query import LintWarning, Query, QueryError
 
 PAGE_SIZE = 50
@@ -84,6 +84,7 @@ class InboxFilters:
     channel: str = ""
     lang: str = ""
     brand: int | None = None
+    topic: int | None = None
     date_from: date | None = None
     date_to: date | None = None
 
@@ -101,6 +102,7 @@ class InboxFilters:
             channel=channel if channel in Channel.values else "",
             lang=lang,
             brand=parse_id(params.get("brand")),
+            topic=parse_id(params.get("topic")),
             date_from=_date(params.get("from")),
             date_to=_date(params.get("to")),
         )
@@ -160,6 +162,9 @@ class InboxFilters:
             queryset = queryset.filter(lang="" if self.lang == UNKNOWN_LANGUAGE else self.lang)
         if self.brand is not None:
             queryset = queryset.filter(brand_id=self.brand)
+        if self.topic is not None:
+            matched = TopicMatch.objects.filter(topic_id=self.topic).values("mention_id")
+            queryset = queryset.filter(id__in=matched)
         if self.date_from:
             queryset = queryset.filter(created_at__gte=_day_start(self.date_from))
         if self.date_to and self.date_to < date.max:
@@ -167,9 +172,20 @@ class InboxFilters:
         return queryset
 
 
+def with_row_data(queryset: QuerySet[Mention]) -> QuerySet[Mention]:
+    """What listening/_row.html shows: the understanding row (a reverse one-to-one) rides
+    along for the chips, and the topics matched come in one more query for the page."""
+    topics = Prefetch(
+        "topic_matches",
+        queryset=TopicMatch.objects.select_related("topic").order_by("topic__name"),
+    )
+    return queryset.select_related("author", "account", "brand", "understanding").prefetch_related(
+        topics
+    )
+
+
 def _rows(queryset: QuerySet[Mention]) -> QuerySet[Mention]:
-    # The understanding row (a reverse one-to-one) rides along for the row's chips.
-    return queryset.select_related("author", "account", "brand", "understanding").order_by("-id")
+    return with_row_data(queryset).order_by("-id")
 
 
 @dataclass
@@ -274,6 +290,7 @@ class FilterOptions:
     languages: list[tuple[str, str]]
     brands: list[Brand]
     several_organisations: bool
+    topics: list[Topic]
 
 
 def _language_name(code: str) -> str:
@@ -305,9 +322,16 @@ def filter_options(user, filters: InboxFilters) -> FilterOptions:
         .select_related("organisation")
         .order_by("organisation__name", "name")
     )
+    topics = list(
+        Topic.objects.filter(**{f"organisation__{k}": v for k, v in member_of.items()})
+        .filter(Q(is_active=True) | Q(id=filters.topic))
+        .select_related("organisation")
+        .order_by("organisation__name", "name")
+    )
     return FilterOptions(
         channels=channels,
         languages=languages,
         brands=brands,
         several_organisations=len({b.organisation_id for b in brands}) > 1,
+        topics=topics,
     )

@@ -28,6 +28,7 @@ from panal.org.services import current_organisation, organisation_ids_for
 
 from . import preview, reports, services, share, topics
 from .models import Backfill, ListeningQuery, Mention, Topic, TopicMatch
+from .queries import with_row_data
 from .query import QueryError
 from .topic_forms import BackfillForm, QueryForm, TopicForm
 from .views import login_required
@@ -163,9 +164,9 @@ def topics_page(request: HttpRequest) -> HttpResponse:
 
 def _newest_matches(topic: Topic) -> list[Mention]:
     return list(
-        Mention.objects.filter(topic_matches__topic=topic, deleted_at__isnull=True)
-        .select_related("account", "author", "brand", "understanding")
-        .order_by("-topic_matches__created_at", "-id")[:NEWEST_MATCHES]
+        with_row_data(
+            Mention.objects.filter(topic_matches__topic=topic, deleted_at__isnull=True)
+        ).order_by("-topic_matches__created_at", "-id")[:NEWEST_MATCHES]
     )
 
 
