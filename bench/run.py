@@ -17,6 +17,7 @@ import language_bench
 import understanding_bench
 
 BENCHMARKS = {
+    "backfill": __import__("backfill_bench").main,
     "ingest": ingest_bench.main,
     "language": language_bench.main,
     "pipeline_speed": __import__("pipeline_speed").main,  # one line: other benches add theirs

@@ -225,3 +225,21 @@ def test_the_inbox_shows_topic_chips_and_filters_by_topic(org, add, client_for):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("inbox"))
     assert len(many) == len(few)
+
+
+def test_the_mentions_api_lists_and_filters_by_topic(org, add, client_for):
+    acme = topics.create_topic(org, name="Acme", kind="brand")
+    rival = topics.create_topic(org, name="Rival", kind="competitor")
+    topics.save_query(acme, "acme")
+    topics.save_query(rival, "rival")
+    m1, m2, _m3 = add(_row(1, "acme va lento"), _row(2, "rival y acme"), _row(3, "nada"))
+    client = client_for("agent")
+    items = client.get("/api/v1/mentions").json()["items"]
+    assert {i["id"]: i["topics"] for i in items} == {
+        str(m1.id): ["acme"], str(m2.id): ["acme", "rival"], str(_m3.id): []
+    }  # fmt: skip
+    only = client.get("/api/v1/mentions", {"topic": "rival"}).json()["items"]
+    assert [i["id"] for i in only] == [str(m2.id)]
+    searched = client.get("/api/v1/mentions", {"topic": "acme", "q": "lento"}).json()["items"]
+    assert [(i["id"], i["topics"]) for i in searched] == [(str(m1.id), ["acme"])]
+    assert client.get(f"/api/v1/mentions/{m2.id}").json()["topics"] == ["acme", "rival"]

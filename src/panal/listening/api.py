@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from ninja import Query, Router, Status
 from ninja.errors import HttpError, ValidationError
 
@@ -18,7 +18,7 @@ from panal.core.text import canonical_lang
 from panal.org.services import organisation_ids_for
 
 from . import search, services
-from .models import Mention
+from .models import Mention, TopicMatch
 from .normalise import parse_items
 from .query import Query as SearchQuery
 from .query import QueryError
@@ -123,13 +123,22 @@ def _filtered(mentions: QuerySet[Mention], f: MentionFilterIn) -> QuerySet[Menti
         mentions = mentions.filter(lang=canonical_lang(f.lang))
     if f.brand:
         mentions = mentions.filter(brand__slug=f.brand)
+    if f.topic:
+        matched = TopicMatch.objects.filter(topic__slug=f.topic).values("mention_id")
+        mentions = mentions.filter(id__in=matched)
     if f.account:
         mentions = mentions.filter(account__slug=f.account)
     if f.since:
         mentions = mentions.filter(created_at__gte=_aware(f.since))
     if f.until:
         mentions = mentions.filter(created_at__lt=_aware(f.until))
-    return mentions.select_related("account", "author", "brand").order_by("-id")
+    return (
+        mentions.select_related("account", "author", "brand")
+        .prefetch_related(
+            Prefetch("topic_matches", queryset=TopicMatch.objects.select_related("topic"))
+        )
+        .order_by("-id")
+    )
 
 
 def _search_query(text: str) -> SearchQuery:

@@ -81,6 +81,9 @@ class MentionOut(Schema):
     edited_at: datetime | None
     url: str
     brand: str | None = Field(None, description="Slug of the brand it is about.")
+    topics: list[str] = Field(
+        default_factory=list, description="Slugs of the topics it matched (docs/topics.md)."
+    )
     author: AuthorOut
     parent_id: IdOut | None
     thread_root_id: IdOut | None
@@ -95,6 +98,10 @@ class MentionOut(Schema):
     @staticmethod
     def resolve_account(obj) -> str:
         return obj.account.slug
+
+    @staticmethod
+    def resolve_topics(obj) -> list[str]:
+        return sorted(match.topic.slug for match in obj.topic_matches.all())
 
     @staticmethod
     def resolve_brand(obj) -> str | None:
@@ -186,6 +193,7 @@ class MentionFilterIn(Schema):
         description="Language code, e.g. es or pt-BR (matches its primary subtag).",
     )
     brand: str | None = Field(None, max_length=50, description="Brand slug.")
+    topic: str | None = Field(None, max_length=60, description="Topic slug: what it matched.")
     account: str | None = Field(None, max_length=50, description="Channel account slug.")
     since: datetime | None = Field(None, description="created_at ≥ since (ISO 8601; naive = UTC).")
     until: datetime | None = Field(None, description="created_at < until (ISO 8601; naive = UTC).")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -379,13 +379,23 @@ def match_mentions(mentions: Sequence[Mention]) -> int:
             brands=(brand.slug, brand.name) if brand else (),
         )
         for topic_id, query_id in compiled[m.organisation_id].topics(doc).items():
-            rows.append(
-                TopicMatch(mention_id=m.id, topic_id=topic_id, query_id=query_id,
-                           created_at=m.created_at)
-            )  # fmt: skip
-    if rows:
-        TopicMatch.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+            rows.append((m.id, topic_id, query_id, m.created_at))
+    insert_matches(rows)
     return len(rows)
+
+
+def insert_matches(rows: Sequence[tuple[int, int, int, datetime]]) -> None:
+    """Store (mention id, topic id, query id, mention's created_at) rows; one already
+    there is left alone. Raw executemany: a backfill may write a million."""
+    if not rows:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO listening_topicmatch (mention_id, topic_id, query_id, created_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (mention_id, topic_id) DO NOTHING",
+            [(m, t, q, adapt(c)) for m, t, q, c in rows],
+        )
 
 
 # --- backfill ----------------------------------------------------------------------------
@@ -522,7 +532,7 @@ def _backfill_chunk(backfill: Backfill, topic: Topic, matcher: Matcher, rows: li
     in_chunk = {row[0] for row in rows}
     gone = [mid for mid in existing if mid in in_chunk and mid not in matched]
     new = [
-        TopicMatch(mention_id=mid, topic=topic, query_id=qid, created_at=created)
+        (mid, topic.id, qid, created)
         for mid, (qid, created) in matched.items()
         if mid not in existing
     ]
@@ -532,8 +542,7 @@ def _backfill_chunk(backfill: Backfill, topic: Topic, matcher: Matcher, rows: li
                 TopicMatch.objects.filter(
                     topic=topic, mention_id__in=gone[start : start + 900]
                 ).delete()
-        if new:
-            TopicMatch.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+        insert_matches(new)
     backfill.added += len(new)
     backfill.removed += len(gone)
 
