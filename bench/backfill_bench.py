@@ -20,10 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -111,28 +107,6 @@ def child(options: argparse.Namespace) -> dict:
     }
 
 
-def run_child(database_url: str, data_dir: Path, options: argparse.Namespace, n: int) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="panal.settings",
-        DATABASE_URL=database_url,
-        PANAL_DATA_DIR=str(data_dir),
-        PANAL_TASK_BACKEND="db",
-        PANAL_LOG_LEVEL="ERROR",
-    )
-    args = [sys.executable, __file__, "--child", "--mentions", str(n)]
-    args += ["--unique", str(options.unique)]
-    done = subprocess.run(  # noqa: S603 - argv built from our own paths and numbers
-        args, env=env, stdout=subprocess.PIPE, stderr=None, text=True, check=False
-    )
-    lines = done.stdout.strip().splitlines()
-    for line in lines[:-1]:
-        print(line)
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"the benchmark child failed ({done.returncode})")
-    return json.loads(lines[-1])
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mentions", type=int, default=1_000_000)
@@ -148,26 +122,18 @@ def main(argv: list[str] | None = None) -> dict:
         return {}
     engines = [e.strip() for e in options.engines.split(",") if e.strip()]
     load_before = common.load_average()
-    work = Path(tempfile.mkdtemp(prefix="panal-bench-backfill-"))
-    results: dict = {}
-    try:
-        for engine in engines:
-            print(f"backfill: {engine} …", flush=True)
-            data_dir = work / engine
-            data_dir.mkdir()
-            if engine == "sqlite":
-                url = f"sqlite:///{data_dir / 'bench.sqlite3'}"
-                results[engine] = run_child(url, data_dir, options, options.mentions)
-            elif engine == "postgresql":
-                results[engine] = common.on_postgresql(
-                    options.pg,
-                    PG_DATABASE,
-                    lambda url, d=data_dir: run_child(url, d, options, options.pg_mentions),
-                )
-            else:
-                raise SystemExit(f"unknown engine {engine!r}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+
+    def run(url: str, data_dir: Path, n: int) -> dict:
+        args = ["--mentions", str(n), "--unique", str(options.unique)]
+        return common.run_child(__file__, args, url, data_dir)
+
+    results = common.each_engine(
+        NAME,
+        engines,
+        options.pg,
+        PG_DATABASE,
+        lambda url, d: run(url, d, options.mentions if "sqlite" in url else options.pg_mentions),
+    )
     record = {
         **common.header(NAME),
         "what": "one new topic query backfilled over every stored mention, start to finish",

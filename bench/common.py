@@ -130,3 +130,57 @@ def on_postgresql(server: str, database: str, run) -> dict:
             conn.execute(drop)
     result["server_version"] = version
     return result
+
+
+def run_child(script: str, args: list[str], database_url: str, data_dir: Path) -> dict:
+    """Run `script --child ARGS` against `database_url` in a fresh process (the data folder,
+    the database task backend, quiet logs); its last stdout line is its JSON result, the
+    lines before it are echoed."""
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="panal.settings",
+        DATABASE_URL=database_url,
+        PANAL_DATA_DIR=str(data_dir),
+        PANAL_TASK_BACKEND="db",
+        PANAL_LOG_LEVEL="ERROR",
+    )
+    done = subprocess.run(  # noqa: S603 - argv built from our own paths and numbers
+        [sys.executable, script, "--child", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=None,
+        text=True,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    for line in lines[:-1]:
+        print(line)
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"the benchmark child failed ({done.returncode})")
+    return json.loads(lines[-1])
+
+
+def each_engine(name: str, engines: list[str], pg_server: str, pg_database: str, run) -> dict:
+    """`run(database_url, data_dir)` for each engine ("sqlite": a file in a temporary folder;
+    "postgresql": a fresh database on `pg_server`, see on_postgresql) → {engine: result}."""
+    import shutil
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix=f"panal-bench-{name}-"))
+    results: dict = {}
+    try:
+        for engine in engines:
+            print(f"{name}: {engine} …", flush=True)
+            data_dir = work / engine
+            data_dir.mkdir()
+            if engine == "sqlite":
+                results[engine] = run(f"sqlite:///{data_dir / 'bench.sqlite3'}", data_dir)
+            elif engine == "postgresql":
+                results[engine] = on_postgresql(
+                    pg_server, pg_database, lambda url, d=data_dir: run(url, d)
+                )
+            else:
+                raise SystemExit(f"unknown engine {engine!r}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results

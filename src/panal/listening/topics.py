@@ -412,15 +412,19 @@ def start_backfill(topic: Topic, *, user=None, since: datetime | None = None) ->
     ).first()
     if running is not None:
         return running
-    backfill = Backfill.objects.create(
+    backfill = _new_backfill(topic, user, since)
+    transaction.on_commit(lambda: backfill_topic.enqueue(backfill.id))
+    return backfill
+
+
+def _new_backfill(topic: Topic, user, since: datetime | None) -> Backfill:
+    return Backfill.objects.create(
         organisation_id=topic.organisation_id,
         topic=topic,
         since=since,
         requested_by=user if getattr(user, "is_authenticated", False) else None,
         created_at=clock.now(),
     )
-    transaction.on_commit(lambda: backfill_topic.enqueue(backfill.id))
-    return backfill
 
 
 def _topic_queries(topic: Topic) -> list[tuple[int, Query]]:
@@ -592,11 +596,4 @@ def backfill_now(
     progress: Callable[[Backfill], None] | None = None,
 ) -> Backfill:
     """Run a new backfill of `topic` here and now instead of in the worker (CLI, demo)."""
-    backfill = Backfill.objects.create(
-        organisation_id=topic.organisation_id,
-        topic=topic,
-        since=since,
-        requested_by=user if getattr(user, "is_authenticated", False) else None,
-        created_at=clock.now(),
-    )
-    return run_backfill(backfill, progress)
+    return run_backfill(_new_backfill(topic, user, since), progress)
