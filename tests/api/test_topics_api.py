@@ -67,6 +67,12 @@ def patch(client, path, body):
     return client.patch(path, body, content_type="application/json")
 
 
+def in_english(client):
+    """The client asks for English answers (the default language is Spanish)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 # --- the roles ---------------------------------------------------------------------------
 
 
@@ -382,7 +388,7 @@ def test_queries_are_saved_as_versions_and_restored(api_for, users, acme):
 )
 def test_a_bad_query_is_422_with_its_column_and_nothing_is_saved(api_for, acme, text, column, hint):
     brand, query, _ = acme
-    analyst = api_for("analyst")
+    analyst = in_english(api_for("analyst"))
     before = _state()
     for response in (
         post(analyst, url("/topics/{id}/queries", id=brand.id), {"text": text}),
@@ -414,7 +420,7 @@ def test_query_names_and_text_have_bounds(api_for, acme):
 
 
 def test_check_answers_200_for_good_and_bad_queries(api_for, acme):
-    agent = api_for("agent")
+    agent = in_english(api_for("agent"))
     good = post(agent, url("/queries/check"), {"query": "Acme and re*"})
     assert good.status_code == 200
     body = good.json()
@@ -442,6 +448,29 @@ def test_check_answers_200_for_good_and_bad_queries(api_for, acme):
     assert blank.json()["error"]["column"] == 1 and blank.json()["ok"] is False
     assert post(agent, url("/queries/check"), {"query": 5}).status_code == 422
     assert not ListeningQuery.objects.exclude(id=acme[1].id).exists()
+
+
+def test_query_errors_and_warnings_are_in_spanish_unless_asked_otherwise(api_for, acme):
+    brand, _, _ = acme
+    analyst = api_for("analyst")
+    bad = post(analyst, url("/queries/check"), {"query": 'acme "lento'}).json()
+    assert bad["error"] == {
+        "message": "esta comilla no se cierra nunca",
+        "column": 6,
+        "hint": 'cierra la frase con "',
+    }
+    good = post(analyst, url("/queries/check"), {"query": "acme re*"}).json()
+    assert [(w["code"], w["message"]) for w in good["warnings"]] == [
+        ("short-wildcard", "re* encuentra toda palabra que empiece por 're'")
+    ]
+    refused = post(analyst, url("/topics/{id}/queries", id=brand.id), {"text": "acme AND"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == (
+        "error en la columna 6: AND necesita un término detrás "
+        "(añade un término o quita el operador)"
+    )
+    english = post(in_english(analyst), url("/queries/check"), {"query": 'acme "lento'}).json()
+    assert english["error"]["message"] == "this quote is never closed"
 
 
 # --- backfills ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from panal.listening import topics
 from panal.listening.models import Backfill, ListeningQuery, Topic, TopicMatch
@@ -34,6 +35,22 @@ def test_check_refuses_a_bad_query_with_its_column():
     assert caught.value.code == 2
     assert err.getvalue().strip() == (
         "error at column 11: this parenthesis is never closed (close it with ))"
+    )
+
+
+def test_the_cli_speaks_english_whatever_the_language_setting():
+    err = StringIO()
+    with translation.override("es"):
+        out, _ = run("check", "re* NOT spam")
+        with pytest.raises(SystemExit):
+            call_command("query", "check", 'ceibo "lento', stdout=StringIO(), stderr=err)
+        assert translation.get_language() == "es"  # given back after the command
+    assert out.splitlines()[1] == (
+        "warning at column 1: re* matches every word starting with 're' "
+        "(add letters before the wildcard, e.g. reembols*)"
+    )
+    assert err.getvalue().strip() == (
+        'error at column 7: this quote is never closed (close the phrase with ")'
     )
 
 

@@ -1,8 +1,16 @@
 """The query linter: suspicious but valid queries, each warning with a column and a hint."""
 
 import pytest
+from django.utils import translation
 
 from panal.listening.query import QueryError, lint
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are compared in English; outside a request the default language is Spanish."""
+    with translation.override("en"):
+        yield
 
 
 def codes(text):
@@ -44,6 +52,30 @@ def test_warnings_carry_hints():
     assert str(warning).startswith("warning at column 1: no mention has sentiment:negativo")
     (warning,) = lint("ceibo or fibra")
     assert "write OR in capitals" in warning.hint
+
+
+def test_messages_follow_the_active_language_and_codes_do_not():
+    with translation.override("es"):
+        (warning,) = lint("sentiment:negativo")
+        shown = str(warning)
+    assert warning.as_dict() == {
+        "code": "unknown-value",
+        "column": 1,
+        "message": "ninguna mención tiene sentiment:negativo",
+        "hint": "¿quisiste decir sentiment:negative?",
+    }
+    assert shown.startswith("aviso en la columna 1: ninguna mención tiene sentiment:negativo")
+
+
+@pytest.mark.parametrize(
+    "query", ["re*", "NOT spam", "ceibo or fibra", "a a", "lang:xx", "channel:twitter"]
+)
+def test_every_warning_has_a_spanish_translation(query):
+    (english,) = lint(query)
+    with translation.override("es"):
+        (spanish,) = lint(query)
+    assert (spanish.code, spanish.column) == (english.code, english.column)
+    assert spanish.message != english.message and spanish.hint != english.hint
 
 
 def test_lint_of_a_bad_query_raises_the_parse_error():

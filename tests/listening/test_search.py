@@ -278,14 +278,43 @@ def test_a_malformed_query_shows_its_error_in_the_inbox(add, agent):
     assert response.status_code == 200
     page = response.content.decode()
     assert shown(response) == []
-    error = re.search(r'<p[^>]*id="f-q-error"[^>]*>(.*?)</p>', page, re.S).group(1)
-    assert "11" in error and "close it with )" in error
+    assert search_error(page) == (
+        "Error en la columna 11: este paréntesis no se cierra nunca (ciérralo con ))"
+    )
     assert 'aria-invalid="true"' in page
     assert (
         agent.get(reverse("inbox-poll"), {"q": "ceibo AND (lento", "after": 0}).status_code == 204
     )
     older = agent.get(reverse("inbox-older"), {"q": "ceibo AND (lento", "before": 2**40})
     assert older.status_code == 200 and shown(older) == []
+
+
+def search_error(page: str) -> str:
+    error = re.search(r'<p[^>]*id="f-q-error"[^>]*>(.*?)</p>', page, re.S).group(1)
+    return html.unescape(" ".join(error.split()))
+
+
+def search_hints(page: str) -> list[str]:
+    hints = re.search(r'id="f-q-hints"[^>]*>(.*?)</div>', page, re.S).group(1)
+    return [html.unescape(" ".join(p.split())) for p in re.findall(r"<p>(.*?)</p>", hints, re.S)]
+
+
+def test_the_search_error_and_hints_follow_the_users_language(add, agent):
+    spanish = agent.get(reverse("inbox"), {"q": "re* NOT spam"}).content.decode()
+    assert search_hints(spanish) == [
+        "Columna 1: re* encuentra toda palabra que empiece por 're' "
+        "(añade letras antes del comodín, p. ej. reembols*)"
+    ]
+    agent.post(reverse("set-language"), {"language": "en"})
+    english = agent.get(reverse("inbox"), {"q": "re* NOT spam"}).content.decode()
+    assert search_hints(english) == [
+        "Column 1: re* matches every word starting with 're' "
+        "(add letters before the wildcard, e.g. reembols*)"
+    ]
+    page = agent.get(reverse("inbox"), {"q": 'ceibo "lento'}).content.decode()
+    assert search_error(page) == (
+        'Error at column 7: this quote is never closed (close the phrase with ")'
+    )
 
 
 def test_the_error_and_the_lint_hints_are_escaped(add, agent):
@@ -298,15 +327,20 @@ def test_the_error_and_the_lint_hints_are_escaped(add, agent):
 
 
 def test_the_api_answers_422_naming_the_column(api, add):
-    response = api.get(API, {"q": "ceibo AND (lento"})
+    response = api.get(API, {"q": "ceibo AND (lento"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 422
     (error,) = response.json()["detail"]
     assert error["loc"] == ["query", "q"]
     assert "column 11" in error["msg"]
     assert error["ctx"] == {"column": 11, "message": "this parenthesis is never closed",
                             "hint": "close it with )"}  # fmt: skip
-    unknown = api.get(API, {"q": "autor:pato"}).json()["detail"][0]
+    unknown = api.get(API, {"q": "autor:pato"}, HTTP_ACCEPT_LANGUAGE="en").json()["detail"][0]
     assert "column 1" in unknown["msg"] and "author:" in unknown["msg"]
+    spanish = api.get(API, {"q": "ceibo AND (lento"}).json()["detail"][0]
+    assert spanish["msg"] == (
+        "error en la columna 11: este paréntesis no se cierra nunca (ciérralo con ))"
+    )
+    assert spanish["ctx"]["message"] == "este paréntesis no se cierra nunca"
 
 
 # --- the superset, by property ------------------------------------------------------------

@@ -335,6 +335,23 @@ def test_the_check_shows_the_error_then_the_preview(client_for, topic, add):
     assert "Escribe una consulta" in text(client.post(url, {"text": " "}))
 
 
+def test_the_check_speaks_the_users_language(client_for, topic):
+    client = client_for("analyst")
+    url = reverse("query-check", args=[topic.id])
+    spanish = text(client.post(url, {"text": BROKEN}))
+    assert '<span class="query-error-message">esta comilla no se cierra nunca</span>' in spanish
+    assert '<p class="query-hint">Sugerencia: cierra la frase con &quot;</p>' in spanish
+    warned = text(client.post(url, {"text": "acme NOT spam OR NOT promo"}))
+    assert (
+        '<li data-code="negative-only"><strong>En la columna 6:</strong> la consulta encuentra '
+        "menciones sin ninguna de sus palabras: casi todas"
+    ) in warned
+    client.post(reverse("set-language"), {"language": "en"})
+    english = text(client.post(url, {"text": BROKEN}))
+    assert '<span class="query-error-message">this quote is never closed</span>' in english
+    assert '<p class="query-hint">Hint: close the phrase with &quot;</p>' in english
+
+
 # --- the preview -------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ share of voice (panal.listening.topics, share)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import translation
 
 from panal.core import clock
 from panal.listening import share, topics
@@ -194,7 +195,8 @@ def test_topic_kinds_cover_the_issue():
 
 
 def test_an_empty_query_is_an_error_at_column_one():
-    result = topics.check("   ")
+    with translation.override("en"):
+        result = topics.check("   ")
     assert not result.ok
     assert (result.error.column, result.error.message) == (1, "Write a query.")
 

@@ -4,6 +4,7 @@ Operators are upper-case words (`AND`, `OR`, `NOT`, `NEAR/n`); a lower-case `and
 word to search for (the linter points it out). A term is any run of characters up to a
 space, a parenthesis or a quote; `name:value` is a field filter when `name` is one of
 `FIELDS`; a phrase is quoted with `"` (or typographic quotes) and may end in `~n`.
+Messages and hints are translated into the active language when an error is raised.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 FIELDS = ("author", "lang", "channel", "country", "url", "sentiment", "intent", "brand")
 MAX_QUERY_CHARS = 4000
@@ -32,7 +36,8 @@ class QueryError(ValueError):
 
     def __str__(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""
-        return f"error at column {self.column}: {self.message}{hint}"
+        text = _("error at column %(column)d: %(message)s")
+        return text % {"column": self.column, "message": self.message} + hint
 
     def as_dict(self) -> dict:
         return {"column": self.column, "message": self.message, "hint": self.hint}
@@ -53,8 +58,9 @@ def tokens(query: str) -> list[Token]:
     if len(query) > MAX_QUERY_CHARS:
         raise QueryError(
             MAX_QUERY_CHARS + 1,
-            f"the query is longer than {MAX_QUERY_CHARS:,} characters",
-            "split it into several queries",
+            _("the query is longer than %(n)s characters")
+            % {"n": number_format(MAX_QUERY_CHARS, force_grouping=True)},
+            _("split it into several queries"),
         )
     out: list[Token] = []
     i, n = 0, len(query)
@@ -87,8 +93,8 @@ def tokens(query: str) -> list[Token]:
                     name = out[-1].name
                     raise QueryError(
                         col,
-                        f"{name}: needs a value",
-                        f"write it right after, e.g. {_example(name)}",
+                        _("%(name)s: needs a value") % {"name": name},
+                        _("write it right after, e.g. %(example)s") % {"example": _example(name)},
                     )
     out.append(Token("EOF", n + 1))
     return out
@@ -98,7 +104,7 @@ def _quoted(query: str, i: int) -> tuple[str, int]:
     """The text between the quote at `i` and its closing quote; the index after it."""
     end = next((j for j in range(i + 1, len(query)) if query[j] in CLOSE_QUOTES), -1)
     if end < 0:
-        raise QueryError(i + 1, "this quote is never closed", 'close the phrase with "')
+        raise QueryError(i + 1, _("this quote is never closed"), _('close the phrase with "'))
     return query[i + 1 : end], end + 1
 
 
@@ -109,7 +115,7 @@ def _slop(query: str, i: int) -> tuple[int | None, int]:
     while j < len(query) and query[j].isascii() and query[j].isdigit():
         j += 1
     if j == i + 1:
-        raise QueryError(i + 1, "~ needs a number of words after it", 'e.g. "bad service"~5')
+        raise QueryError(i + 1, _("~ needs a number of words after it"), _('e.g. "bad service"~5'))
     return int(query[i + 1 : j][:6]), j
 
 
@@ -120,7 +126,11 @@ def _word(query: str, start: int, run: str) -> Token:
     if run.startswith("NEAR"):
         near = _NEAR_RE.fullmatch(run)
         if near is None:
-            raise QueryError(col, f"{run!r} is not an operator", "write NEAR/n, e.g. NEAR/3")
+            raise QueryError(
+                col,
+                _("%(word)s is not an operator") % {"word": repr(run)},
+                _("write NEAR/n, e.g. NEAR/3"),
+            )
         return Token("NEAR", col, number=int(near.group(1)[:6]))
     field = _FIELD_RE.fullmatch(run)
     if field is not None:
@@ -129,17 +139,22 @@ def _word(query: str, start: int, run: str) -> Token:
             return Token("FIELD", col, value, name=name)
         nxt = start + len(run)
         if value or (nxt < len(query) and query[nxt] in OPEN_QUOTES):
-            raise QueryError(col, f"unknown field {field.group(1)}:", _field_hint(name, value))
+            raise QueryError(
+                col,
+                _("unknown field %(field)s:") % {"field": field.group(1)},
+                _field_hint(name, value),
+            )
     return Token("TERM", col, run)
 
 
 def _field_hint(name: str, value: str) -> str:
     close = difflib.get_close_matches(name, FIELDS, n=1, cutoff=0.6)
     if close:
-        return f"did you mean {close[0]}:?"
+        return _("did you mean %(suggestion)s?") % {"suggestion": f"{close[0]}:"}
     if value.startswith("//"):
-        return "to find a link write url:example.com; to find the words, quote them"
-    return "known fields: " + ", ".join(f"{f}:" for f in FIELDS) + "; quote the text to search it"
+        return _("to find a link write url:example.com; to find the words, quote them")
+    known = ", ".join(f"{f}:" for f in FIELDS)
+    return _("known fields: %(fields)s; quote the text to search it") % {"fields": known}
 
 
 def _example(name: str) -> str:

@@ -8,13 +8,16 @@
 - `duplicate-term`: the same word, phrase, wildcard or filter twice;
 - `unknown-value`: a `lang:`, `sentiment:`, `intent:` or `channel:` value no mention has.
 
-A query that does not parse raises QueryError, as `parse` does.
+Messages and hints are in the active language; codes never change. A query that does
+not parse raises QueryError, as `parse` does.
 """
 
 from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
 
 from .doc import Doc
 from .evaluate import compile_test
@@ -38,7 +41,8 @@ class LintWarning:
 
     def __str__(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""
-        return f"warning at column {self.column}: {self.message}{hint}"
+        text = _("warning at column %(column)d: %(message)s")
+        return text % {"column": self.column, "message": self.message} + hint
 
     def as_dict(self) -> dict:
         return {
@@ -63,8 +67,9 @@ def lint(text: str) -> list[LintWarning]:
                     LintWarning(
                         "short-wildcard",
                         node.column,
-                        f"{node.pattern} matches every word starting with {node.prefix!r}",
-                        "add letters before the wildcard, e.g. reembols*",
+                        _("%(pattern)s matches every word starting with %(prefix)s")
+                        % {"pattern": node.pattern, "prefix": repr(node.prefix)},
+                        _("add letters before the wildcard, e.g. reembols*"),
                     )
                 )
         if isinstance(node, ATOMS):
@@ -74,8 +79,8 @@ def lint(text: str) -> list[LintWarning]:
                     LintWarning(
                         "duplicate-term",
                         node.column,
-                        f"{node} appears more than once",
-                        "remove the repeated term",
+                        _("%(term)s appears more than once") % {"term": node},
+                        _("remove the repeated term"),
                     )
                 )
             seen.add(key)
@@ -89,8 +94,8 @@ def lint(text: str) -> list[LintWarning]:
             LintWarning(
                 "negative-only",
                 first_not,
-                "the query matches mentions that hold none of its words: nearly all of them",
-                "say what to look for too, e.g. ceibo NOT spam",
+                _("the query matches mentions that hold none of its words: nearly all of them"),
+                _("say what to look for too, e.g. ceibo NOT spam"),
             )
         )
     return sorted(found, key=lambda w: (w.column, w.code))
@@ -110,9 +115,13 @@ def _lowercase_operators(toks: list[Token]) -> list[LintWarning]:
                 LintWarning(
                     "lowercase-operator",
                     tok.column,
-                    f"{tok.text!r} is searched as a word, not used as the operator {op}",
-                    f'write {op} in capitals to use it as an operator, or "{tok.text}" to '
-                    "search the word",
+                    _("%(word)s is searched as a word, not used as the operator %(operator)s")
+                    % {"word": repr(tok.text), "operator": op},
+                    _(
+                        'write %(operator)s in capitals to use it as an operator, or "%(word)s" '
+                        "to search the word"
+                    )
+                    % {"word": tok.text, "operator": op},
                 )
             )
     return out
@@ -143,9 +152,14 @@ def _field_value(node: Field) -> LintWarning | None:
         return None
     close = difflib.get_close_matches(node.value, known, n=1, cutoff=0.6)
     shown = ", ".join(known[:12]) + (", …" if len(known) > 12 else "")
-    hint = f"did you mean {node.name}:{close[0]}?" if close else f"known: {shown}"
-    if node.name == "lang":
-        message = f"{node.value!r} is not a language Panal detects (a network may still send it)"
+    if close:
+        hint = _("did you mean %(suggestion)s?") % {"suggestion": f"{node.name}:{close[0]}"}
     else:
-        message = f"no mention has {node.name}:{node.value}"
+        hint = _("known: %(values)s") % {"values": shown}
+    if node.name == "lang":
+        message = _("%(value)s is not a language Panal detects (a network may still send it)") % {
+            "value": repr(node.value)
+        }
+    else:
+        message = _("no mention has %(filter)s") % {"filter": f"{node.name}:{node.value}"}
     return LintWarning("unknown-value", node.column, message, hint)

@@ -8,13 +8,15 @@
     primary := "(" or ")" | term | "phrase"[~n] | field:value
 
 So NOT binds tighter than AND, and AND tighter than OR. Errors raise QueryError with the
-column and a hint. The bounds (length, depth, terms, wildcard shape, distances) keep
-any accepted query cheap to evaluate on any document.
+column and a hint, both in the active language. The bounds (length, depth, terms,
+wildcard shape, distances) keep any accepted query cheap to evaluate on any document.
 """
 
 from __future__ import annotations
 
 import re
+
+from django.utils.translation import gettext as _
 
 from panal.core.text import canonical_lang, fold
 
@@ -54,30 +56,25 @@ class _Parser:
         if self.depth > MAX_DEPTH:
             raise QueryError(
                 tok.column,
-                f"the query is nested more than {MAX_DEPTH} levels deep",
-                "remove some parentheses or split the query",
+                _("the query is nested more than %(n)d levels deep") % {"n": MAX_DEPTH},
+                _("remove some parentheses or split the query"),
             )
 
     def parse(self) -> Node:
         if self.peek().kind == "EOF":
-            raise QueryError(1, "the query is empty", "write a word to look for, e.g. ceibo")
+            raise QueryError(1, _("the query is empty"), _("write a word to look for, e.g. ceibo"))
         node = self.parse_or()
         tok = self.peek()
         if tok.kind == "RPAREN":
-            raise QueryError(
-                tok.column, "this parenthesis closes nothing", "remove it or add ( before"
-            )
+            raise _closes_nothing(tok)
         if tok.kind != "EOF":  # pragma: no cover - every other token starts or joins a term
-            raise QueryError(tok.column, "unexpected text", "")
+            raise QueryError(tok.column, _("unexpected text"), "")
         return node
 
     def need_operand(self, op: Token) -> None:
         """After a binary operator: something that can start its right-hand side."""
         if self.peek().kind not in _STARTS_UNARY:
-            name = "NEAR/n" if op.kind == "NEAR" else op.kind
-            raise QueryError(
-                op.column, f"{name} needs a term after it", "add a term or remove the operator"
-            )
+            raise _needs_term_after(op, _("add a term or remove the operator"))
 
     def parse_or(self) -> Node:
         first = self.parse_and()
@@ -108,7 +105,7 @@ class _Parser:
         self.next()
         self.enter(tok)
         if self.peek().kind not in _STARTS_UNARY:
-            raise QueryError(tok.column, "NOT needs a term after it", "e.g. NOT spam")
+            raise _needs_term_after(tok, _("e.g. %(example)s") % {"example": "NOT spam"})
         child = self.parse_unary()
         self.depth -= 1
         return Not(child, column=tok.column)
@@ -122,19 +119,20 @@ class _Parser:
             entered += 1
             if op.number is None or op.number > MAX_DISTANCE:
                 raise QueryError(
-                    op.column, f"NEAR/n allows at most {MAX_DISTANCE} words", "use a smaller n"
+                    op.column,
+                    _("NEAR/n allows at most %(n)d words") % {"n": MAX_DISTANCE},
+                    _("use a smaller n"),
                 )
             if self.peek().kind not in _STARTS_UNARY - {"NOT"}:
-                raise QueryError(
-                    op.column, "NEAR/n needs a term after it", "e.g. ceibo NEAR/3 lento"
-                )
+                example = _("e.g. %(example)s") % {"example": "ceibo NEAR/3 lento"}
+                raise _needs_term_after(op, example)
             right = self.parse_primary()
             for side in (node, right):
                 if not is_positional(side):
                     raise QueryError(
                         side.column,
-                        "NEAR/n joins words, phrases, wildcards, hashtags or handles",
-                        "field filters and NOT cannot be near something; join them with AND",
+                        _("NEAR/n joins words, phrases, wildcards, hashtags or handles"),
+                        _("field filters and NOT cannot be near something; join them with AND"),
                     )
             node = Near(node, right, op.number, column=node.column)
         self.depth -= entered
@@ -145,10 +143,14 @@ class _Parser:
         if tok.kind == "LPAREN":
             self.enter(tok)
             if self.peek().kind == "RPAREN":
-                raise QueryError(tok.column, "empty parentheses", "put terms inside or remove them")
+                raise QueryError(
+                    tok.column, _("empty parentheses"), _("put terms inside or remove them")
+                )
             node = self.parse_or()
             if self.peek().kind != "RPAREN":
-                raise QueryError(tok.column, "this parenthesis is never closed", "close it with )")
+                raise QueryError(
+                    tok.column, _("this parenthesis is never closed"), _("close it with )")
+                )
             self.next()
             self.depth -= 1
             return node
@@ -157,8 +159,8 @@ class _Parser:
             if self.terms > MAX_TERMS:
                 raise QueryError(
                     tok.column,
-                    f"the query has more than {MAX_TERMS} terms",
-                    "split it into several queries",
+                    _("the query has more than %(n)d terms") % {"n": MAX_TERMS},
+                    _("split it into several queries"),
                 )
             if tok.kind == "TERM":
                 return _term(tok)
@@ -166,15 +168,29 @@ class _Parser:
                 return _phrase(tok)
             return _field(tok)
         if tok.kind == "RPAREN":
-            raise QueryError(
-                tok.column, "this parenthesis closes nothing", "remove it or add ( before"
-            )
+            raise _closes_nothing(tok)
         if tok.kind == "EOF":
-            raise QueryError(tok.column, "the query ends too early", "add a term")
-        name = "NEAR/n" if tok.kind == "NEAR" else tok.kind
+            raise QueryError(tok.column, _("the query ends too early"), _("add a term"))
         raise QueryError(
-            tok.column, f"{name} needs a term before it", "add a term or remove the operator"
+            tok.column,
+            _("%(operator)s needs a term before it") % {"operator": _operator(tok)},
+            _("add a term or remove the operator"),
         )
+
+
+def _operator(tok: Token) -> str:
+    return "NEAR/n" if tok.kind == "NEAR" else tok.kind
+
+
+def _needs_term_after(op: Token, hint: str) -> QueryError:
+    message = _("%(operator)s needs a term after it") % {"operator": _operator(op)}
+    return QueryError(op.column, message, hint)
+
+
+def _closes_nothing(tok: Token) -> QueryError:
+    return QueryError(
+        tok.column, _("this parenthesis closes nothing"), _("remove it or add ( before")
+    )
 
 
 def _flat(kind: type[And] | type[Or], children: list[Node], column: int) -> Node:
@@ -193,7 +209,9 @@ def _term(tok: Token) -> Node:
     words = tokenize(raw)
     if not words:
         raise QueryError(
-            tok.column, f"{raw!r} has no letters or digits to search for", "remove it or quote it"
+            tok.column,
+            _("%(term)s has no letters or digits to search for") % {"term": repr(raw)},
+            _("remove it or quote it"),
         )
     if len(words) == 1:
         return Term(words[0], column=tok.column)
@@ -207,17 +225,21 @@ def _wildcard(tok: Token) -> Node:
     if not _WILDCARD_BODY_RE.fullmatch(body):
         raise QueryError(
             tok.column,
-            "a wildcard term may hold only letters, digits, * and ?",
-            "e.g. reembols* or colo?r; hashtags may start with #",
+            _("a wildcard term may hold only letters, digits, * and ?"),
+            _("e.g. reembols* or colo?r; hashtags may start with #"),
         )
     if body.count("*") > 1:
-        raise QueryError(tok.column, "use at most one * in a term", "e.g. reembols*")
+        raise QueryError(
+            tok.column,
+            _("use at most one * in a term"),
+            _("e.g. %(example)s") % {"example": "reembols*"},
+        )
     lead = len(re.split(r"[*?]", body, maxsplit=1)[0])
     if lead < MIN_WILDCARD_PREFIX:
         raise QueryError(
             tok.column + len(mark) + lead,
-            f"a wildcard needs at least {MIN_WILDCARD_PREFIX} letters before * or ?",
-            "e.g. refund* — a shorter start would match far too much",
+            _("a wildcard needs at least %(n)d letters before * or ?") % {"n": MIN_WILDCARD_PREFIX},
+            _("e.g. refund* — a shorter start would match far too much"),
         )
     return Wildcard(mark + body, column=tok.column)
 
@@ -226,11 +248,13 @@ def _phrase(tok: Token) -> Node:
     words = tokenize(tok.text)
     if not words:
         raise QueryError(
-            tok.column, "empty phrase", "write words between the quotes or remove them"
+            tok.column, _("empty phrase"), _("write words between the quotes or remove them")
         )
     if tok.number is not None and tok.number > MAX_DISTANCE:
         raise QueryError(
-            tok.column, f"~n allows at most {MAX_DISTANCE} words", "use a smaller number"
+            tok.column,
+            _("~n allows at most %(n)d words") % {"n": MAX_DISTANCE},
+            _("use a smaller number"),
         )
     if len(words) == 1:
         return Term(words[0], column=tok.column)
@@ -243,7 +267,11 @@ def _field(tok: Token) -> Node:
     if name == "lang":
         value = canonical_lang(tok.text)
         if not value:
-            raise QueryError(tok.column, f"{tok.text!r} is not a language code", "e.g. lang:es")
+            raise QueryError(
+                tok.column,
+                _("%(value)s is not a language code") % {"value": repr(tok.text)},
+                _("e.g. %(example)s") % {"example": "lang:es"},
+            )
     elif name == "url":
         value = fold(tok.text).strip()
     else:
@@ -251,5 +279,9 @@ def _field(tok: Token) -> Node:
         if name == "author":
             value = value.lstrip("@")
     if not value:
-        raise QueryError(tok.column, f"{name}: needs a value", f"e.g. {name}:…")
+        raise QueryError(
+            tok.column,
+            _("%(name)s: needs a value") % {"name": name},
+            _("e.g. %(example)s") % {"example": f"{name}:…"},
+        )
     return Field(name, value, column=tok.column)

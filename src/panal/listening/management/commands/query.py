@@ -10,7 +10,8 @@
 Exit codes: 0 done; 1 (match) some lines were not JSON objects or not UTF-8 and were
 skipped, the rest matched, (backfill) a backfill failed; 2 the query does not parse
 (`error at column N: …` on stderr), the file cannot be read, or the organisation, topic
-or day is unknown — nothing is saved then.
+or day is unknown — nothing is saved then. Messages are in English whatever
+PANAL_LANGUAGE says.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, no_translations
 from django.db import transaction
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -68,6 +69,7 @@ class Command(BaseCommand):
         backfill.add_argument("--since", metavar="YYYY-MM-DD", help="only mentions from this day")
         backfill.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    @no_translations  # the CLI speaks English, whatever the language setting (docs/cli.md)
     def handle(self, *args, **options) -> None:
         action = options["action"]
         if action in ("topics", "add", "backfill"):
