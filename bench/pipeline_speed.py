@@ -1,10 +1,10 @@
 """Benchmark: the speed of the default understanding path in the pipeline, on one core.
 
 The default path is what every mention goes through as it arrives: the `understand`
-stage (language, sentiment and intents, one upsert per batch), `sentiment_refine` (which
-only picks the unsure mentions and queues them) and `urgency`, plus the pipeline's own
-work (reading the batch, marking it done). Issue 5's target: at least 5,000 mentions/s
-in batches of 1,000 on one core.
+stage (language, sentiment, intents and urgency, one upsert per batch) and
+`sentiment_refine` (which only picks the unsure mentions and queues them), plus the
+pipeline's own work (reading the batch, marking it done). Issue 5's target: at least
+5,000 mentions/s in batches of 1,000 on one core.
 
 For each engine (SQLite, and PostgreSQL when its server answers) a child process on one
 CPU (`sched_setaffinity`, BLAS/OpenMP at one thread) makes a fresh database, migrates it,
@@ -13,10 +13,14 @@ mentions (`panal.demo.content`: varied Spanish and English texts of every channe
 hostile inputs included) through the ingest service, then runs `pipeline.run` over them
 in batches of 1,000, oldest first, as `panal demo` and the worker do. The first batch
 warms up (models loaded, n-gram memories filled) and is not counted. Every registered
-stage runs; each stage's time comes from the pipeline's own DEBUG log line, so the
-default path's figure is its stages' time plus the pipeline's overhead (the run's time
-minus the time of all stages). The same batches then run again: the re-processing of
-edited mentions, where every Understanding row already exists.
+stage runs; each stage's time, wall and CPU, comes from the pipeline's own DEBUG log
+line, so the default path's figure is its stages' time plus the pipeline's overhead (the
+run's time minus the time of all stages). The target is judged on wall time; the CPU
+figure says what the path costs whatever else the shared machine is running. The same
+batches then run again: the re-processing of edited mentions, where every Understanding
+row already exists. `--topics demo` gives the company its demo listening topics
+(`panal.demo.topics`) first, so the `topics` stage has queries to match; by default it
+has none.
 
 The SQLite child also times the models alone, without a database: language, sentiment
 and intents over the same texts in batches of 1,000 (best of three passes).
@@ -24,7 +28,8 @@ and intents over the same texts in batches of 1,000 (best of three passes).
 Writes bench/results/pipeline_speed.json. See docs/benchmarks.md.
 
 Run through `make bench` (bench/run.py) or alone:
-`.venv/bin/python bench/pipeline_speed.py [--mentions 20000] [--engines sqlite,postgresql]`.
+`.venv/bin/python bench/pipeline_speed.py [--mentions 20000] [--engines sqlite,postgresql]
+[--topics none|demo]`.
 """
 
 from __future__ import annotations
@@ -56,16 +61,22 @@ SEED = 2011
 
 
 class StageTimes(logging.Handler):
-    """Collects the pipeline's "stage NAME: N mentions in S s" DEBUG lines."""
+    """Collects the pipeline's "stage NAME: N mentions in S s (C s CPU)" DEBUG lines."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.seconds: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg.startswith("stage ") and len(record.args) == 3:
-            name, _count, seconds = record.args
+        if record.msg.startswith("stage ") and len(record.args) == 4:
+            name, _count, seconds, cpu = record.args
             self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+            self.cpu[name] = self.cpu.get(name, 0.0) + cpu
+
+    def clear(self) -> None:
+        self.seconds.clear()
+        self.cpu.clear()
 
 
 def _pin_one_core() -> int | None:
@@ -83,7 +94,7 @@ def _rate(n: int, seconds: float) -> int:
 def _timed_runs(batches: list[list[int]], times: StageTimes) -> dict:
     from panal.listening import pipeline
 
-    times.seconds.clear()
+    times.clear()
     wall = cpu = 0.0
     done = 0
     for ids in batches:
@@ -91,10 +102,12 @@ def _timed_runs(batches: list[list[int]], times: StageTimes) -> dict:
         done += pipeline.run(ids)
         wall += time.perf_counter() - started
         cpu += time.process_time() - started_cpu
-    stages = dict(times.seconds)
+    stages, stages_cpu = dict(times.seconds), dict(times.cpu)
     overhead = max(wall - sum(stages.values()), 0.0)
+    overhead_cpu = max(cpu - sum(stages_cpu.values()), 0.0)
     default = [s for s in DEFAULT_PATH if s in stages]
     default_s = sum(stages[s] for s in default) + overhead
+    default_cpu = sum(stages_cpu[s] for s in default) + overhead_cpu
     return {
         "mentions": done,
         "batches": len(batches),
@@ -110,10 +123,19 @@ def _timed_runs(batches: list[list[int]], times: StageTimes) -> dict:
             "mentions_per_s": _rate(done, default_s),
             "ms_per_batch": round(1000 * default_s / max(len(batches), 1), 1),
             "meets_target": _rate(done, default_s) >= TARGET,
+            # The same in CPU time: what the path costs, whatever else the machine runs.
+            "cpu_seconds": round(default_cpu, 3),
+            "mentions_per_s_cpu": _rate(done, default_cpu),
+            "ms_per_batch_cpu": round(1000 * default_cpu / max(len(batches), 1), 1),
         },
         "pipeline_overhead_seconds": round(overhead, 3),
+        "pipeline_overhead_cpu_seconds": round(overhead_cpu, 3),
         "stages": {
-            name: {"seconds": round(s, 3), "mentions_per_s": _rate(done, s)}
+            name: {
+                "seconds": round(s, 3),
+                "cpu_seconds": round(stages_cpu.get(name, 0.0), 3),
+                "mentions_per_s": _rate(done, s),
+            }
             for name, s in stages.items()
         },
     }
@@ -160,7 +182,7 @@ def child(options: argparse.Namespace) -> dict:
     from django.db.models import Q
 
     from panal.demo import loader
-    from panal.listening.models import Mention
+    from panal.listening.models import Mention, Topic
     from panal.understanding.stages import text_of
 
     times = StageTimes()
@@ -173,6 +195,10 @@ def child(options: argparse.Namespace) -> dict:
     call_command("migrate", verbosity=0)
     org = loader.company()
     by_slug = loader.accounts(org)
+    if options.topics == "demo":
+        from panal.demo import topics as demo_topics
+
+        demo_topics.load(org)
     stored = loader.mentions(by_slug, options.mentions + BATCH, seed=options.seed)
     setup_s = time.perf_counter() - started
     pending = list(
@@ -188,6 +214,7 @@ def child(options: argparse.Namespace) -> dict:
         "vendor": connection.vendor,
         "cpu": cpu,
         "stored": stored.created,
+        "topics": Topic.objects.filter(organisation=org).count(),
         "setup_seconds": round(setup_s, 1),
         "first_run": _timed_runs(timed, times),
         "re_run": _timed_runs(timed, times),
@@ -214,7 +241,8 @@ def run_child(database_url: str, data_dir: Path, options: argparse.Namespace, mo
         PANAL_LOG_LEVEL="ERROR",
     )
     args = [sys.executable, __file__, "--child", "--mentions", str(options.mentions)]
-    args += ["--seed", str(options.seed)] + (["--models-only"] if models else [])
+    args += ["--seed", str(options.seed), "--topics", options.topics]
+    args += ["--models-only"] if models else []
     done = subprocess.run(  # noqa: S603 - argv built from our own paths and numbers
         args, env=env, capture_output=True, text=True, check=False
     )
@@ -239,7 +267,8 @@ def one_line(engine: str, result: dict) -> str:
     stages = ", ".join(f"{k} {v['mentions_per_s']:,}/s" for k, v in first["stages"].items())
     return (
         f"  {engine}: default path {d['mentions_per_s']:,}/s ({d['ms_per_batch']} ms a batch; "
-        f"{'meets' if d['meets_target'] else 'below'} {TARGET:,}/s), re-run "
+        f"{'meets' if d['meets_target'] else 'below'} {TARGET:,}/s; CPU "
+        f"{d['mentions_per_s_cpu']:,}/s, {d['ms_per_batch_cpu']} ms), re-run "
         f"{again['default_path']['mentions_per_s']:,}/s; all stages "
         f"{first['all_stages']['mentions_per_s']:,}/s\n    stages: {stages}; "
         f"pipeline overhead {first['pipeline_overhead_seconds']} s"
@@ -251,6 +280,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--mentions", type=int, default=20_000, help="timed mentions")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--engines", default="sqlite,postgresql", help="comma-separated")
+    parser.add_argument(
+        "--topics",
+        choices=("none", "demo"),
+        default="none",
+        help="the demo company's listening topics (panal.demo.topics), for the topics stage",
+    )
     parser.add_argument("--pg", default=os.environ.get("PANAL_BENCH_PG", PG_SERVER))
     parser.add_argument("--out", type=Path, default=common.RESULTS / f"{NAME}.json")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -290,6 +325,7 @@ def main(argv: list[str] | None = None) -> dict:
         "load_average_1m": {"before": load_before, "after": common.load_average()},
         "input": {
             "generator": "panal.demo.loader.mentions",
+            "topics": options.topics,
             "seed": options.seed,
             "timed": options.mentions,
             "warm_up": BATCH,

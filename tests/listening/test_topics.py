@@ -245,3 +245,10 @@ def test_the_mentions_api_lists_and_filters_by_topic(org, add, client_for):
     searched = client.get("/api/v1/mentions", {"topic": "acme", "q": "lento"}).json()["items"]
     assert [(i["id"], i["topics"]) for i in searched] == [(str(m1.id), ["acme"])]
     assert client.get(f"/api/v1/mentions/{m2.id}").json()["topics"] == ["acme", "rival"]
+
+
+def test_a_url_filter_sees_every_link_live_as_in_backfill(org, add):
+    t = topics.create_topic(org, name="Play", kind="industry")
+    topics.save_query(t, "url:play.google.com")
+    (m,) = add(_row(1, "mirad esto", urls=["https://play.google.com/store/apps/details?id=x"]))
+    assert _topics_of(m) == {"play"}

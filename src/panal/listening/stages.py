@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
-from django.db.models import Q
-
+from panal.core.db import insert_rows, update_ids, update_rows
+from panal.core.ids import new_ids
 from panal.core.text import canonical_lang, clean, html_to_text, words
 from panal.org.models import Brand
 
 from . import search, topics
 from .models import Author, Mention
-from .pipeline import stage
+from .pipeline import read_deferred, stage
 
 
 @stage("normalise", order=100)
 def normalise(mentions: list[Mention]) -> None:
     """Plain NFC text without control characters, HTML turned to text, canonical language."""
+    # Two fields the pipeline defers, read in one query each for the mentions that need them.
+    read_deferred([m for m in mentions if not m.text], "text_html")
+    read_deferred([m for m in mentions if not m.url and m.channel == "reddit"], "raw")
     changed = []
     for m in mentions:
         text = clean(m.text) if m.text else html_to_text(m.text_html)
@@ -25,9 +29,8 @@ def normalise(mentions: list[Mention]) -> None:
         url = m.url or _permalink(m)
         if (text, title, lang, url) != (m.text, m.title, m.lang, m.url):
             m.text, m.title, m.lang, m.url = text, title, lang, url
-            changed.append(m)
-    if changed:
-        Mention.objects.bulk_update(changed, ["text", "title", "lang", "url"], batch_size=500)
+            changed.append((m.id, text, title, lang, url))
+    update_rows(Mention, ["text", "title", "lang", "url"], changed)
 
 
 def _permalink(m: Mention) -> str:
@@ -51,72 +54,101 @@ _AUTHOR_REFRESHED = (
     "description",
     "last_seen_at",
 )
+_AUTHOR_NEW = (
+    "id", "organisation", "channel", "external_id", "handle", "display_name", "followers",
+    "avatar_url", "is_bot", "is_verified", "description", "first_seen_at", "last_seen_at",
+)  # fmt: skip
+_CHUNK = 500  # values per IN (…): SQLite allows 999 parameters a statement
+
+AuthorKey = tuple[int, str, str]  # (organisation id, channel, external id)
 
 
 @stage("authors", order=200)
 def upsert_authors(mentions: list[Mention]) -> None:
-    """Create or refresh the Author of each mention and link it."""
-    by_key: dict[tuple, Mention] = {}
+    """Create or refresh the Author of each mention and link it.
+
+    A few statements per batch whatever its size: the authors are read in one query per
+    500 external ids, the new ones inserted in one statement, the changed ones updated in
+    one, and the mentions linked in one (core.db.update_rows).
+    """
+    by_key: dict[AuthorKey, Mention] = {}
     for m in mentions:
         if m.author_external_id:
             by_key[(m.organisation_id, m.channel, m.author_external_id)] = m  # newest wins
     if not by_key:
         return
-    existing = _authors(by_key)
-    new = [
-        Author(
-            organisation_id=org, channel=channel, external_id=ext,
-            handle=m.author_handle, display_name=m.author_display_name,
-            followers=m.author_followers, avatar_url=m.author_avatar_url[:2000],
-            is_bot=m.author_is_bot, is_verified=m.author_verified,
-            description=m.author_description, first_seen_at=m.created_at,
-            last_seen_at=m.created_at,
-        )
-        for (org, channel, ext), m in by_key.items()
-        if (org, channel, ext) not in existing
-    ]  # fmt: skip
+    stored = _authors(by_key)
+    new = {key: m for key, m in by_key.items() if key not in stored}
     if new:
-        Author.objects.bulk_create(new, ignore_conflicts=True, batch_size=500)
-        existing = _authors(by_key)
+        stored.update(_create_authors(new))
     refreshed = []
     for key, m in by_key.items():
-        author = existing[key]
+        pk, *old = stored[key]
+        handle, name, followers, verified, bio, last_seen = old
         fresh = (
-            m.author_handle or author.handle,
-            m.author_display_name or author.display_name,
-            m.author_followers if m.author_followers is not None else author.followers,
-            m.author_verified if m.author_verified is not None else author.is_verified,
-            m.author_description or author.description,
-            max(author.last_seen_at, m.created_at),
+            m.author_handle or handle,
+            m.author_display_name or name,
+            m.author_followers if m.author_followers is not None else followers,
+            m.author_verified if m.author_verified is not None else verified,
+            m.author_description or bio,
+            max(last_seen, m.created_at),
         )
-        if fresh != tuple(getattr(author, f) for f in _AUTHOR_REFRESHED):
-            for name, value in zip(_AUTHOR_REFRESHED, fresh, strict=True):
-                setattr(author, name, value)
-            refreshed.append(author)
-    if refreshed:
-        Author.objects.bulk_update(refreshed, list(_AUTHOR_REFRESHED), batch_size=500)
+        if list(fresh) != old:
+            refreshed.append((pk, *fresh))
+    update_rows(Author, _AUTHOR_REFRESHED, refreshed)
     linked = []
     for m in mentions:
-        author = existing.get((m.organisation_id, m.channel, m.author_external_id))
-        if author is not None and m.author_id != author.id:
-            m.author_id = author.id
-            linked.append(m)
-    if linked:
-        Mention.objects.bulk_update(linked, ["author"], batch_size=500)
+        found = stored.get((m.organisation_id, m.channel, m.author_external_id))
+        if found is not None and m.author_id != found[0]:
+            m.author_id = found[0]
+            linked.append((m.id, m.author_id))
+    update_rows(Mention, ["author"], linked)
 
 
-def _authors(keys) -> dict[tuple, Author]:
-    grouped: dict[tuple, list[str]] = defaultdict(list)
-    for org, channel, ext in keys:
-        grouped[(org, channel)].append(ext)
-    found: dict[tuple, Author] = {}
-    for (org, channel), exts in grouped.items():
-        for start in range(0, len(exts), 500):
-            for a in Author.objects.filter(
-                organisation_id=org, channel=channel, external_id__in=exts[start : start + 500]
-            ):
-                found[(org, channel, a.external_id)] = a
+def _authors(keys: Iterable[AuthorKey]) -> dict[AuthorKey, list]:
+    """key → [id, *_AUTHOR_REFRESHED] of the stored authors among `keys`.
+
+    One query per 500 external ids for the whole batch: the unique index (organisation,
+    channel, external id) answers IN lists on all three columns; a row of another
+    (organisation, channel) pair with the same external id is left out here.
+    """
+    keys = set(keys)
+    orgs = sorted({k[0] for k in keys})
+    channels = sorted({k[1] for k in keys})
+    exts = sorted({k[2] for k in keys})
+    found: dict[AuthorKey, list] = {}
+    for start in range(0, len(exts), _CHUNK):
+        rows = Author.objects.filter(
+            organisation_id__in=orgs,
+            channel__in=channels,
+            external_id__in=exts[start : start + _CHUNK],
+        ).values_list("organisation_id", "channel", "external_id", "id", *_AUTHOR_REFRESHED)
+        for org, channel, ext, *values in rows:
+            if (org, channel, ext) in keys:
+                found[(org, channel, ext)] = values
     return found
+
+
+def _create_authors(new: dict[AuthorKey, Mention]) -> dict[AuthorKey, list]:
+    """Insert an Author for each key, as its mention describes it; return them as
+    `_authors` does. A concurrent batch may have stored some meanwhile: those are read."""
+    ids = new_ids(len(new))
+    rows, made = [], {}
+    for pk, ((org, channel, ext), m) in zip(ids, new.items(), strict=True):
+        rows.append(
+            (
+                pk, org, channel, ext, m.author_handle, m.author_display_name,
+                m.author_followers, m.author_avatar_url[:2000], m.author_is_bot,
+                m.author_verified, m.author_description, m.created_at, m.created_at,
+            )
+        )  # fmt: skip
+        made[(org, channel, ext)] = [
+            pk, m.author_handle, m.author_display_name, m.author_followers,
+            m.author_verified, m.author_description, m.created_at,
+        ]  # fmt: skip
+    if insert_rows(Author, _AUTHOR_NEW, rows) < len(rows):
+        return _authors(new)
+    return made
 
 
 @stage("brands", order=250)
@@ -128,14 +160,15 @@ def assign_brands(mentions: list[Mention]) -> None:
         terms = [tuple(words(line)) for line in [brand.name, *brand.keywords.splitlines()]]
         terms = [t for t in terms if t]
         keywords[brand.organisation_id].append((brand.id, frozenset(t[0] for t in terms), terms))
-    changed = []
+    changed: dict[int | None, list[int]] = defaultdict(list)
     for m in mentions:
         brand_id = m.account.brand_id or _brand_named(m, keywords.get(m.organisation_id, []))
         if brand_id != m.brand_id:
             m.brand_id = brand_id
-            changed.append(m)
-    if changed:
-        Mention.objects.bulk_update(changed, ["brand"], batch_size=500)
+            changed[brand_id].append(m.id)
+    # One UPDATE per brand (a handful), where bulk_update builds a CASE over every row.
+    for brand_id, ids in changed.items():
+        update_ids(Mention, ids, brand=brand_id)
 
 
 def _brand_named(m: Mention, brands) -> int | None:
@@ -145,8 +178,14 @@ def _brand_named(m: Mention, brands) -> int | None:
         if not firsts & starts:
             continue
         for term in terms:
-            n = len(term)
-            if any(tuple(tokens[i : i + n]) == term for i in range(len(tokens) - n + 1)):
+            first, n = term[0], len(term)
+            if first not in starts:
+                continue
+            if n == 1:
+                return brand_id
+            # Only where the text has the term's first word (not a slice at every position).
+            at = (i for i in range(len(tokens) - n + 1) if tokens[i] == first)
+            if any(tuple(tokens[i : i + n]) == term for i in at):
                 return brand_id
     return None
 
@@ -159,55 +198,97 @@ def match_topics(mentions: list[Mention]) -> None:
 
 @stage("threads", order=300)
 def link_threads(mentions: list[Mention]) -> None:
-    """Link each mention to its parent and thread root, and earlier orphans to it."""
-    by_account: dict[int, list[Mention]] = defaultdict(list)
-    for m in mentions:
-        by_account[m.account_id].append(m)
-    for account_id, group in by_account.items():
-        wanted = {m.in_reply_to_external_id for m in group if m.in_reply_to_external_id}
-        wanted |= {m.thread_external_id for m in group if m.thread_external_id}
-        known: dict[str, tuple[int, int | None]] = {}
-        wanted_list = sorted(wanted)
-        for start in range(0, len(wanted_list), 500):
-            for ext, pk, root in Mention.objects.filter(
-                account_id=account_id, external_id__in=wanted_list[start : start + 500]
-            ).values_list("external_id", "id", "thread_root_id"):
-                known[ext] = (pk, root)
-        changed = []
-        for m in sorted(group, key=lambda x: (x.created_at, x.id)):
-            parent = known.get(m.in_reply_to_external_id) if m.in_reply_to_external_id else None
-            root = known.get(m.thread_external_id) if m.thread_external_id else None
-            parent_id = parent[0] if parent else None
-            root_id = root[0] if root else (parent[1] or parent[0]) if parent else None
-            if root_id == m.id:
-                root_id = None
-            if (parent_id, root_id) != (m.parent_id, m.thread_root_id):
-                m.parent_id, m.thread_root_id = parent_id, root_id
-                changed.append(m)
-            known[m.external_id] = (m.id, m.thread_root_id)
-        if changed:
-            Mention.objects.bulk_update(changed, ["parent", "thread_root"], batch_size=500)
-        # Replies that arrived before this batch's mentions: adopt them now.
-        for start in range(0, len(group), 500):
-            ids = {m.external_id: m for m in group[start : start + 500]}
-            chunk = list(ids)
-            orphans = Mention.objects.filter(account_id=account_id).filter(
-                Q(in_reply_to_external_id__in=chunk, parent__isnull=True)
-                | Q(thread_external_id__in=chunk, thread_root__isnull=True)
+    """Link each mention to its parent and thread root, and earlier orphans to it.
+
+    Whole-batch queries (one per 500 external ids), not one per account, and one write
+    of the links that changed. Oldest first: a reply finds a parent of the same batch.
+    """
+    if not mentions:
+        return
+    accounts = sorted({m.account_id for m in mentions})
+    known = _thread_members(mentions, accounts)
+    changed = []
+    for m in sorted(mentions, key=lambda x: (x.created_at, x.id)):
+        reply_to, thread = m.in_reply_to_external_id, m.thread_external_id
+        parent = known.get((m.account_id, reply_to)) if reply_to else None
+        root = known.get((m.account_id, thread)) if thread else None
+        parent_id = parent[0] if parent else None
+        root_id = root[0] if root else (parent[1] or parent[0]) if parent else None
+        if root_id == m.id:
+            root_id = None
+        if (parent_id, root_id) != (m.parent_id, m.thread_root_id):
+            m.parent_id, m.thread_root_id = parent_id, root_id
+            changed.append((m.id, parent_id, root_id))
+        known[(m.account_id, m.external_id)] = (m.id, m.thread_root_id)
+    update_rows(Mention, ["parent", "thread_root"], changed)
+    _adopt_orphans(mentions, accounts)
+
+
+def _thread_members(mentions: list[Mention], accounts: list[int]) -> dict:
+    """(account id, external id) → (id, thread root id) of the stored parents and roots the
+    batch names (the unique index (account, external id) answers both IN lists)."""
+    wanted = {
+        (m.account_id, ext)
+        for m in mentions
+        for ext in (m.in_reply_to_external_id, m.thread_external_id)
+        if ext
+    }
+    exts = sorted({ext for _, ext in wanted})
+    known: dict[tuple[int, str], tuple[int, int | None]] = {}
+    for start in range(0, len(exts), _CHUNK):
+        rows = Mention.objects.filter(
+            account_id__in=accounts, external_id__in=exts[start : start + _CHUNK]
+        ).values_list("account_id", "external_id", "id", "thread_root_id")
+        for account_id, ext, pk, root in rows:
+            if (account_id, ext) in wanted:
+                known[(account_id, ext)] = (pk, root)
+    return known
+
+
+_ORPHAN_COLUMNS = (
+    "id", "account_id", "in_reply_to_external_id", "thread_external_id", "parent_id",
+    "thread_root_id",
+)  # fmt: skip
+
+
+def _adopt_orphans(mentions: list[Mention], accounts: list[int]) -> None:
+    """Replies stored before the batch's mentions they answer: link them now.
+
+    Two queries per 500 external ids (replies without a parent, thread members without a
+    root), each on its partial index; only the links that change are written.
+    """
+    batch = {(m.account_id, m.external_id): m for m in mentions}
+    exts = sorted({m.external_id for m in mentions})
+    orphans: dict[int, tuple] = {}
+    for start in range(0, len(exts), _CHUNK):
+        chunk = exts[start : start + _CHUNK]
+        replies = Mention.objects.filter(
+            account_id__in=accounts, in_reply_to_external_id__in=chunk, parent__isnull=True
+        ).exclude(in_reply_to_external_id="")  # the partial index's own condition
+        members = Mention.objects.filter(
+            account_id__in=accounts, thread_external_id__in=chunk, thread_root__isnull=True
+        ).exclude(thread_external_id="")
+        for query in (replies, members):
+            for row in query.order_by().values_list(*_ORPHAN_COLUMNS):
+                orphans[row[0]] = row
+    adopted = []
+    for pk, account_id, reply_to, thread, parent_id, root_id in orphans.values():
+        new_parent, new_root = parent_id, root_id
+        if new_parent is None and reply_to and (account_id, reply_to) in batch:
+            new_parent = batch[(account_id, reply_to)].id
+        if new_root is None:
+            root = (thread and batch.get((account_id, thread))) or (
+                reply_to and batch.get((account_id, reply_to))
             )
-            adopted = []
-            for o in orphans.only(
-                "id", "in_reply_to_external_id", "thread_external_id", "parent", "thread_root"
-            ):
-                if o.parent_id is None and o.in_reply_to_external_id in ids:
-                    o.parent_id = ids[o.in_reply_to_external_id].id
-                if o.thread_root_id is None:
-                    root = ids.get(o.thread_external_id) or ids.get(o.in_reply_to_external_id)
-                    if root is not None and root.id != o.id:
-                        o.thread_root_id = root.thread_root_id or root.id
-                adopted.append(o)
-            if adopted:
-                Mention.objects.bulk_update(adopted, ["parent", "thread_root"], batch_size=500)
+            if root and root.id != pk:
+                new_root = root.thread_root_id or root.id
+        if (new_parent, new_root) != (parent_id, root_id):
+            adopted.append((pk, new_parent, new_root))
+    update_rows(Mention, ["parent", "thread_root"], adopted)
+    in_batch = {m.id: m for m in mentions}
+    for pk, new_parent, new_root in adopted:  # keep the batch's own objects current
+        if pk in in_batch:
+            in_batch[pk].parent_id, in_batch[pk].thread_root_id = new_parent, new_root
 
 
 @stage("index", order=900)

@@ -30,7 +30,7 @@ from panal.org.models import Brand, Organisation, Team
 
 from . import documents
 from .models import Backfill, ListeningQuery, Mention, QueryVersion, Topic, TopicMatch
-from .query import Doc, LintWarning, Matcher, Query, QueryError, lint
+from .query import Doc, LintWarning, Matcher, Query, QueryError, lint, nodes
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +279,7 @@ class Compiled:
     stamp: tuple
     matcher: Matcher
     topic_of: dict[int, int]  # query id → topic id
+    reads_urls: bool = False  # a query has a url: filter, which reads every link
 
     def topics(self, doc: Doc) -> dict[int, int]:
         """topic id → the first (lowest id) of its queries that matches `doc`."""
@@ -308,15 +309,19 @@ def _compile(organisation_id: int, stamp: tuple) -> Compiled:
     rows = ListeningQuery.objects.filter(
         organisation_id=organisation_id, is_active=True, topic__is_active=True
     ).values_list("id", "topic_id", "text")
-    items, topic_of = [], {}
+    items, topic_of, reads_urls = [], {}, False
     for query_id, topic_id, text in rows:
         try:
-            items.append((query_id, Query(text)))
+            query = Query(text)
         except QueryError:  # saved by an older grammar; the editor shows the error
             log.warning("listening query %s no longer parses; skipped", query_id)
             continue
+        items.append((query_id, query))
         topic_of[query_id] = topic_id
-    return Compiled(stamp=stamp, matcher=Matcher(items), topic_of=topic_of)
+        reads_urls = reads_urls or any(
+            isinstance(node, nodes.Field) and node.name == "url" for node in nodes.walk(query.root)
+        )
+    return Compiled(stamp=stamp, matcher=Matcher(items), topic_of=topic_of, reads_urls=reads_urls)
 
 
 def compiled_for(organisation_ids: Iterable[int]) -> dict[int, Compiled]:
@@ -359,6 +364,10 @@ def match_mentions(mentions: Sequence[Mention]) -> int:
     if not compiled:
         return 0
     relevant = [m for m in mentions if m.organisation_id in compiled]
+    if any(compiled[m.organisation_id].reads_urls for m in relevant):
+        from .pipeline import read_deferred
+
+        read_deferred(relevant, "urls")
     understood = _understood([m.id for m in relevant])
     brands = Brand.objects.in_bulk({m.brand_id for m in relevant if m.brand_id})
     rows = []
@@ -373,7 +382,7 @@ def match_mentions(mentions: Sequence[Mention]) -> int:
             lang=m.lang,
             channel=m.channel,
             country=m.country,
-            urls=(m.url,) if m.url else (),
+            urls=_links(m),
             sentiment=sentiment,
             intents=intents,
             brands=(brand.slug, brand.name) if brand else (),
@@ -382,6 +391,14 @@ def match_mentions(mentions: Sequence[Mention]) -> int:
             rows.append((m.id, topic_id, query_id, m.created_at))
     insert_matches(rows)
     return len(rows)
+
+
+def _links(m: Mention) -> tuple[str, ...]:
+    """The mention's URL and, when the batch read them, its other links."""
+    links = [m.url] if m.url else []
+    if "urls" in m.__dict__:
+        links += [u for u in m.urls or () if isinstance(u, str)]
+    return tuple(links)
 
 
 def insert_matches(rows: Sequence[tuple[int, int, int, datetime]]) -> None:

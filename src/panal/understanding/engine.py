@@ -32,9 +32,11 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from operator import is_
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -120,6 +122,21 @@ def _tokens(text: str) -> tuple[str, ...]:
     return tuple(_TOKEN_RE.findall(folded(text)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _keys(text: str, word_ngrams: int) -> tuple[str, ...]:
+    """The text's tokens, then its word n-grams from 2 to `word_ngrams` (a token never
+    holds a space, an n-gram always does), remembered for the batch as `_tokens`."""
+    tokens = _tokens(text)
+    if word_ngrams == 2:  # the default: pairs
+        return (*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens)))
+    grams = [
+        " ".join(tokens[i : i + n])
+        for n in range(2, word_ngrams + 1)
+        for i in range(len(tokens) - n + 1)
+    ]
+    return (*tokens, *grams)
+
+
 class Featuriser:
     """Text → sparse row of tf-idf weights: a word block and a character block."""
 
@@ -129,6 +146,7 @@ class Featuriser:
         self.char_vocab: dict[str, int] = {}
         self.idf = np.zeros(0, dtype=np.float32)
         self._cache: dict[str, list[int]] = {}
+        self._columns = _Columns()
 
     @property
     def n_words(self) -> int:
@@ -178,6 +196,7 @@ class Featuriser:
         self.char_vocab = {f: i + len(words) for i, f in enumerate(chars)}
         self.idf = np.asarray(idf, dtype=np.float32)
         self._cache = {}
+        self._columns = _Columns()
 
     def vocabulary(self) -> tuple[list[str], list[str]]:
         return list(self.word_vocab), list(self.char_vocab)
@@ -192,33 +211,29 @@ class Featuriser:
             self._cache[token] = ids
         return ids
 
+    def _key_columns(self, key: str) -> list[int]:
+        """The columns one occurrence of `key` adds: a token's word column and its character
+        n-grams' columns, or an n-gram's word column (those the vocabulary holds)."""
+        word = self.word_vocab.get(key)
+        found = [] if word is None else [word]
+        if " " not in key:
+            vocab = self.char_vocab
+            found += [vocab[f] for f in self._char_features(key) if f in vocab]
+        return found
+
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        word_vocab = self.word_vocab
-        pairs_only = self.params.word_ngrams == 2  # the default: a faster path for pairs
-        char_ids = self._char_ids
-        cols: list[int] = []
-        indptr = [0]
-        for text in texts:
-            tokens = _tokens(text)
-            if pairs_only:
-                feats = [*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens))]
-            else:
-                feats = self._word_features(tokens)
-            for f in feats:
-                i = word_vocab.get(f)
-                if i is not None:
-                    cols.append(i)
-            for token in tokens:
-                cols.extend(char_ids(token))
-            indptr.append(len(cols))
+        """(texts, features) tf-idf rows, each block L2-normalised.
+
+        Every text is a list of keys (its tokens and word n-grams, `_keys`), numbered once
+        for all featurisers (`_Keys`); each key's columns are worked out once per process
+        (`_Columns`), and the batch's columns are gathered from them in numpy rather than
+        appended one by one in Python.
+        """
+        keys = [_keys(text, self.params.word_ngrams) for text in texts]
+        cols, indptr = self._columns.gather(keys, self._key_columns)
         n = len(texts)
         x = sp.csr_matrix(
-            (
-                np.ones(len(cols), dtype=np.float32),
-                np.asarray(cols, dtype=np.int32),
-                np.asarray(indptr, dtype=np.int64),
-            ),
-            shape=(n, self.n_features),
+            (np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(n, self.n_features)
         )
         x.sum_duplicates()  # counts, with sorted columns
         if not x.nnz:
@@ -246,6 +261,111 @@ class Featuriser:
         for token in set(tokens):
             owned.setdefault(token, []).extend(self._char_ids(token))
         return values, owned
+
+
+class _Keys:
+    """Every key (token or word n-gram) met so far, numbered once for every featuriser,
+    and the numbers of the last batch asked for: the default path's models (sentiment,
+    intents) read the same texts one after the other, and the second gets the first's
+    numbers. Past CACHE_WORDS keys the numbering starts again (a new `generation`).
+
+    One lock guards the numbering and each featuriser's columns of the numbers
+    (`_Columns.gather`): the web process may explain a text while a batch runs.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.generation = 0
+        self.clear()
+
+    def clear(self) -> None:
+        self.index: dict[str, int] = {}
+        self.keys: list[str] = []  # a new list: a featuriser's columns read the old one
+        self.generation += 1
+        self.last: tuple[list, tuple] | None = None
+
+    def numbers(self, keys: list[tuple[str, ...]]) -> tuple[np.ndarray, np.ndarray]:
+        """(every key's number, text after text; how many keys each text has). Hold
+        `lock`."""
+        last = self.last
+        if last is not None and len(last[0]) == len(keys) and all(map(is_, last[0], keys)):
+            return last[1]
+        per_text = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+        total = int(per_text.sum())
+        found = np.fromiter(
+            map(self.index.get, itertools.chain.from_iterable(keys), itertools.repeat(-1)),
+            dtype=np.int64,
+            count=total,
+        )
+        if total and found.min() < 0:
+            distinct = set(itertools.chain.from_iterable(keys))
+            new = [k for k in distinct if k not in self.index]
+            if len(self.index) + len(new) > CACHE_WORDS:
+                self.clear()
+                new = list(distinct)
+            first = len(self.keys)
+            self.index.update(zip(new, range(first, first + len(new)), strict=True))
+            self.keys.extend(new)
+            found = np.fromiter(
+                map(self.index.__getitem__, itertools.chain.from_iterable(keys)),
+                dtype=np.int64,
+                count=total,
+            )
+        self.last = (keys, (found, per_text))
+        return found, per_text
+
+
+_KEYS = _Keys()
+
+
+class _Columns:
+    """One featuriser's columns of the numbered keys it has met, flat in numpy: key k adds
+    the columns `flat[start[k] : start[k] + length[k]]` (length -1: not worked out yet,
+    so a featuriser holds only the keys of texts it read)."""
+
+    def __init__(self) -> None:
+        self.reset(-1)
+
+    def reset(self, generation: int) -> None:
+        self.generation = generation
+        self.flat = np.zeros(0, dtype=np.int32)
+        self.start = np.zeros(0, dtype=np.int64)
+        self.length = np.zeros(0, dtype=np.int64)
+
+    def _complete(self, which: np.ndarray, columns_of: Callable[[str], list[int]]) -> None:
+        """Work out the columns of the keys in `which` not worked out yet. Hold the lock."""
+        if self.generation != _KEYS.generation:
+            self.reset(_KEYS.generation)
+        grow = len(_KEYS.keys) - len(self.length)
+        if grow > 0:
+            self.start = np.concatenate([self.start, np.zeros(grow, dtype=np.int64)])
+            self.length = np.concatenate([self.length, np.full(grow, -1, dtype=np.int64)])
+        missing = np.unique(which[self.length[which] < 0])
+        if not missing.size:
+            return
+        found = [columns_of(_KEYS.keys[k]) for k in missing.tolist()]
+        lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        added = np.fromiter(itertools.chain.from_iterable(found), dtype=np.int32)
+        # `flat` becomes a new array; `start` and `length` change only at keys no earlier
+        # gather read, so a concurrent gather's view (taken under the lock) stays valid.
+        self.start[missing] = len(self.flat) + np.cumsum(lengths) - lengths
+        self.flat = np.concatenate([self.flat, added])
+        self.length[missing] = lengths
+
+    def gather(self, keys: list[tuple[str, ...]], columns_of: Callable[[str], list[int]]):
+        """(columns, row pointers) of texts given as their keys: each row holds its keys'
+        columns, key after key, as appending them one by one would."""
+        with _KEYS.lock:
+            which, per_text = _KEYS.numbers(keys)
+            self._complete(which, columns_of)
+            flat, start, length = self.flat, self.start, self.length
+        lengths = length[which]
+        ends = np.cumsum(lengths)
+        total = int(ends[-1]) if len(ends) else 0
+        # Output position p, the j-th column of its key k, reads flat[start[k] + j].
+        cols = flat[np.repeat(start[which] - (ends - lengths), lengths) + np.arange(total)]
+        indptr = np.concatenate([[0], ends])[np.concatenate([[0], np.cumsum(per_text)])]
+        return cols, indptr.astype(np.int64)
 
 
 # --- sentence embeddings (the optional dense part) ---------------------------------------

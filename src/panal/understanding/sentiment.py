@@ -178,30 +178,60 @@ def _lexicon() -> dict[str, float]:
 LEXICON = _lexicon()
 
 
+# What a token is to the lexicon, worked out once per distinct token (`_kind`).
+_OTHER, _EMOJI_KIND, _NEGATOR, _INTENSIFIER, _POLAR, _BANG = range(6)
+_AS_OTHER, _AS_NEGATOR, _AS_BANG = (_OTHER, 0.0), (_NEGATOR, 0.0), (_BANG, 0.0)  # shared
+_KINDS: dict[str, tuple[int, float]] = {}
+_MAX_KINDS = 200_000  # distinct tokens remembered; past this the memory starts again
+
+
+def _kind(token: str) -> tuple[int, float]:
+    """(kind, value) of a token, in the order `lexicon_score` weighs them: an emoji, a
+    negator (unless it has a polarity of its own), an intensifier, a word with a polarity,
+    the exclamation mark, anything else."""
+    value = _EMOJI.get(token) or _EMOJI.get(token.rstrip("\ufe0f"))
+    if value is not None:
+        found = (_EMOJI_KIND, value)
+    elif token in _NEGATORS and token not in LEXICON:
+        found = _AS_NEGATOR
+    elif token in _INTENSIFIERS:
+        found = (_INTENSIFIER, _INTENSIFIERS[token])
+    elif token in LEXICON:
+        found = (_POLAR, LEXICON[token])
+    elif token == "!":  # noqa: S105 - a punctuation mark, not a password
+        found = _AS_BANG
+    else:
+        found = _AS_OTHER
+    if len(_KINDS) >= _MAX_KINDS:
+        _KINDS.clear()
+    _KINDS[token] = found
+    return found
+
+
 def lexicon_score(text: str) -> float:
     """The lexicon's polarity of `text`, in [-1, 1] (0 when it knows no word of it)."""
     folded = _REPEAT_RE.sub(r"\1\1", engine.folded(text))
     total = 0.0
     negate_left = 0
     boost = 1.0
+    kinds = _KINDS
     for token in _TOKEN_RE.findall(folded):
-        value = _EMOJI.get(token) or _EMOJI.get(token.rstrip("\ufe0f"))
-        if value is not None:
+        kind, value = kinds.get(token) or _kind(token)
+        if kind == _EMOJI_KIND:
             total += value
             continue
-        if token in _NEGATORS and token not in LEXICON:
+        if kind == _NEGATOR:
             negate_left = _NEGATION_REACH
             continue
-        if token in _INTENSIFIERS:
-            boost = _INTENSIFIERS[token]
+        if kind == _INTENSIFIER:
+            boost = value
             continue
-        polarity = LEXICON.get(token)
-        if polarity is not None:
+        if kind == _POLAR:
             if negate_left:
-                polarity = -0.8 * polarity  # "no es bueno" is bad; "no está mal" is fair
+                value = -0.8 * value  # "no es bueno" is bad; "no está mal" is fair
                 negate_left = 0
-            total += polarity * boost
-        elif token == "!":  # noqa: S105 - a punctuation mark, not a password
+            total += value * boost
+        elif kind == _BANG:
             total *= 1.1
         boost = 1.0
         negate_left = max(negate_left - 1, 0)

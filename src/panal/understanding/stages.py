@@ -20,7 +20,7 @@ import orjson
 from django.db import connection
 
 from panal.core import clock
-from panal.core.db import update_ids
+from panal.core.db import json_rows, json_rows_select, update_ids
 from panal.listening.models import Mention
 from panal.listening.pipeline import stage
 
@@ -167,33 +167,20 @@ def store(rows: Sequence[tuple], fields: tuple[str, ...] = STORED) -> None:
 
     Raw SQL, as the ingest's insert: the ORM's bulk_create spends most of a batch's
     write adapting each value of each row. SQLite takes the batch as one executemany;
-    PostgreSQL as one INSERT … SELECT from `unnest` of one array per column (a multi-row
-    VALUES of thousands of placeholders costs more to parse than to run).
+    PostgreSQL as one INSERT … SELECT from the rows sent as one JSON parameter
+    (`core.db.json_rows_select`: one text to quote, where arrays of JSON texts were
+    escaped value by value on the client), the other columns' defaults as constants.
     """
     if not rows:
         return
     head, tail, defaults = _upsert_sql(connection.vendor, fields)
-    width = len(fields) + len(defaults)
-    marks = "(" + ", ".join(["%s"] * width) + ")"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One statement whatever the batch: a column of values per parameter.
-            select = _unnest_sql(fields)
-            columns = [list(values) for values in zip(*rows, strict=True)]
-            columns += [[value] * len(rows) for value in defaults]
-            cursor.execute(head.removesuffix(" VALUES ") + select + tail, columns)
+            select = json_rows_select(
+                [Understanding._meta.get_field(name) for name in fields], ["%s"] * len(defaults)
+            )
+            sql = f"{head.removesuffix(' VALUES ')} {select}{tail}"
+            cursor.execute(sql, [*defaults, json_rows(rows)])
             return
+        marks = "(" + ", ".join(["%s"] * (len(fields) + len(defaults))) + ")"
         cursor.executemany(head + marks + tail, [(*row, *defaults) for row in rows])
-
-
-@cache
-def _unnest_sql(fields: tuple[str, ...]) -> str:
-    """PostgreSQL: ` SELECT * FROM unnest(%s::type[], …)` over every column `store` fills,
-    in its INSERT's order (the fields', then the others' with their defaults)."""
-    mine = {Understanding._meta.get_field(name).column for name in fields}
-    ordered = [Understanding._meta.get_field(name) for name in fields]
-    others = [f for f in Understanding._meta.concrete_fields if f.column not in mine]
-    types = tuple(f.db_type(connection) for f in [*ordered, *others])
-    arrays = ", ".join(f"%s::{t}[]" for t in types)
-    # Types from the model's metadata; the values are the parameters.
-    return f" SELECT * FROM unnest({arrays})"  # noqa: S608

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count
+from django.db import connection
 
 from panal.core import clock
 from panal.listening.models import Mention
@@ -321,20 +321,33 @@ def thread_growth(mentions: Sequence[Mention]) -> dict[tuple[int, str], int]:
     keys = {(m.account_id, m.thread_external_id or m.external_id) for m in mentions}
     if not keys:
         return {}
-    since = clock.now() - THREAD_WINDOW
-    rows = (
-        Mention.objects.filter(
-            account_id__in={a for a, _ in keys},
-            thread_external_id__in={t for _, t in keys},
-            created_at__gte=since,
-            deleted_at__isnull=True,
+    since = connection.ops.adapt_datetimefield_value(clock.now() - THREAD_WINDOW)
+    accounts = sorted({a for a, _ in keys})
+    threads = sorted({t for _, t in keys})
+    with connection.cursor() as cursor:
+        cursor.execute(*_thread_counts_sql(accounts, threads, since))
+        return {(a, t): n for a, t, n in cursor.fetchall() if (a, t) in keys}
+
+
+def _thread_counts_sql(accounts: list[int], threads: list[str], since) -> tuple[str, list]:
+    """The grouped count, raw: the ORM spent twice as long building a thousand-value IN as
+    the database spent answering it. `NOT (… = '')` is the partial index's own condition,
+    so the index (thread external id, account) answers it."""
+    table = connection.ops.quote_name(Mention._meta.db_table)
+    if connection.vendor == "postgresql":
+        where, params = "thread_external_id = ANY(%s) AND account_id = ANY(%s)", [threads, accounts]
+    else:
+        where = (
+            f"thread_external_id IN ({', '.join(['%s'] * len(threads))}) "
+            f"AND account_id IN ({', '.join(['%s'] * len(accounts))})"
         )
-        .exclude(thread_external_id="")  # the partial index's own condition
-        .order_by()
-        .values_list("account_id", "thread_external_id")
-        .annotate(n=Count("id"))
+        params = [*threads, *accounts]
+    sql = (
+        f"SELECT account_id, thread_external_id, COUNT(*) FROM {table} "  # noqa: S608 - values are parameters
+        f"WHERE {where} AND NOT (thread_external_id = '') AND created_at >= %s "
+        "AND deleted_at IS NULL GROUP BY account_id, thread_external_id"
     )
-    return {(a, t): n for a, t, n in rows if (a, t) in keys}
+    return sql, [*params, since]
 
 
 def signals_of(m: Mention, growth: int, row: tuple | None, text: str | None = None) -> Signals:
