@@ -76,22 +76,10 @@ def _run_queries() -> list[dict]:
 
 
 def child(options: argparse.Namespace) -> dict:
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    _org, fill, setup_s = search_bench.build(options.mentions, options.unique)
     from django.db import connection
 
-    from panal.demo import loader
-
-    started = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    org = loader.company()
-    accounts = loader.accounts(org)
     unique = min(options.unique, options.mentions)
-    fill = search_bench._fill(options.mentions, unique, org, accounts, search_bench.SEED)
-    setup_s = time.perf_counter() - started
-    print(f"  {connection.vendor}: {options.mentions:,} mentions in {setup_s:.0f} s", flush=True)
     results = _run_queries()
     with_superset = [r for r in results if r["looked_at"] < options.mentions]
     return {

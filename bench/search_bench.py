@@ -235,24 +235,36 @@ def _matching_counts(org) -> dict:
     return out
 
 
-def child(options: argparse.Namespace) -> dict:
+def build(mentions: int, unique: int) -> tuple:
+    """Set Django up, migrate, make the demo company and its accounts and fill `mentions`
+    rows (`_fill`): (organisation, the fill's timings, set-up seconds). Also used by
+    backfill_bench.py."""
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import connection
 
-    from panal.demo import builders, loader
-    from panal.org.choices import Role
+    from panal.demo import loader
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     org = loader.company()
     accounts = loader.accounts(org)
-    user = builders.member(org, Role.AGENT, username="bench-agent")
-    fill = _fill(options.mentions, min(options.unique, options.mentions), org, accounts, SEED)
+    fill = _fill(mentions, min(unique, mentions), org, accounts, SEED)
     setup_s = time.perf_counter() - started
-    print(f"  {connection.vendor}: {options.mentions:,} mentions in {setup_s:.0f} s", flush=True)
+    print(f"  {connection.vendor}: {mentions:,} mentions in {setup_s:.0f} s", flush=True)
+    return org, fill, setup_s
+
+
+def child(options: argparse.Namespace) -> dict:
+    org, fill, setup_s = build(options.mentions, options.unique)
+    from django.db import connection
+
+    from panal.demo import builders
+    from panal.org.choices import Role
+
+    user = builders.member(org, Role.AGENT, username="bench-agent")
     results = _time_queries(user, options.runs)
     medians = [r["median_ms"] for r in results]
     return {

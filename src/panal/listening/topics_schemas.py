@@ -49,6 +49,13 @@ Description = _text(MAX_DESCRIPTION)
 QueryText = _text(MAX_QUERY_TEXT, "A listening query (docs/query.md).")
 
 
+def _refuse_null(cls, value):
+    """A PATCH field may be left out, but not sent as null."""
+    if value is None:
+        raise ValueError("may be left out but not null")
+    return value
+
+
 # --- errors ------------------------------------------------------------------------------
 
 
@@ -125,12 +132,7 @@ class TopicPatchIn(Schema):
     description: Description | None = None
     is_active: bool | None = None
 
-    @field_validator("name", "kind", "is_active", mode="before")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may be left out but not null")
-        return value
+    _not_null = field_validator("name", "kind", "is_active", mode="before")(_refuse_null)
 
 
 # --- queries -----------------------------------------------------------------------------
@@ -183,12 +185,7 @@ class QueryPatchIn(Schema):
     name: Name | None = None
     is_active: bool | None = None
 
-    @field_validator("text", "name", "is_active", mode="before")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may be left out but not null")
-        return value
+    _not_null = field_validator("text", "name", "is_active", mode="before")(_refuse_null)
 
 
 class DiffOut(Schema):
