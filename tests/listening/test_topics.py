@@ -252,3 +252,22 @@ def test_a_url_filter_sees_every_link_live_as_in_backfill(org, add):
     topics.save_query(t, "url:play.google.com")
     (m,) = add(_row(1, "mirad esto", urls=["https://play.google.com/store/apps/details?id=x"]))
     assert _topics_of(m) == {"play"}
+
+
+def test_the_inbox_search_box_is_one_well_formed_input(client_for):
+    from html.parser import HTMLParser
+
+    from django.urls import reverse
+
+    found = []
+
+    class Inputs(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "input" and ("name", "q") in attrs:
+                found.append(dict(attrs))
+
+    Inputs().feed(client_for("agent").get(reverse("inbox")).content.decode())
+    [box] = found
+    assert set(box) <= {"type", "id", "name", "value", "maxlength", "placeholder",
+                        "aria-invalid", "aria-describedby"}  # fmt: skip
+    assert box["placeholder"].endswith("lang:es…")
