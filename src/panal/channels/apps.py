@@ -11,6 +11,7 @@ class ChannelsConfig(AppConfig):
     def ready(self) -> None:
         # Built-in connectors register themselves on import, as a plugin's would.
         from .base import load_plugin_connectors
-        from .webhook import connector  # noqa: F401
+        from .telegram import connector as telegram  # noqa: F401
+        from .webhook import connector as webhook  # noqa: F401
 
         load_plugin_connectors()

@@ -120,9 +120,12 @@ def rotate_secret(account: ChannelAccount) -> str:
     Both verify until `forget_previous_secrets`, so the sender can switch at leisure.
     Returns the new secret (shown once to the administrator).
     """
+    from .base import connector_for
+
     locked = ChannelAccount.objects.select_for_update().get(pk=account.pk)
     current = [s for s in (locked.secrets or []) if isinstance(s, str)]
-    secret = new_webhook_secret()
+    connector = connector_for(account.kind)
+    secret = (connector.new_hook_secret() if connector else None) or new_webhook_secret()
     locked.secrets = [secret, *current[:1]]
     locked.save(update_fields=["secrets"])
     account.secrets = locked.secrets

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-
 from django.conf import settings
 
-from panal.channels.base import BadItems, BadPayload, register_push
+from panal.channels.base import (
+    BadItems,
+    BadPayload,
+    Capability,
+    Connector,
+    Parsed,
+    PushRequest,
+    register,
+)
 from panal.channels.incoming import JSON_DECODER
+from panal.channels.models import new_webhook_secret
 from panal.listening.choices import Channel
 from panal.listening.normalise import Item, parse_items
 
@@ -24,23 +30,30 @@ def account_secrets(account) -> list[str]:
     return [s for s in secrets if isinstance(s, str)]
 
 
-class WebhookConnector:
+class WebhookConnector(Connector):
     """Standard Webhooks signature; body = one normalised mention or {"mentions": [...]}."""
 
     kind = Channel.API
+    label = "Signed webhook"
+    capabilities = frozenset({Capability.PUSH})
+    synchronous_push = True  # the answer carries the stored mentions' ids
 
-    def verify_request(
-        self, account, headers: Mapping[str, str], raw_body: bytes, now: datetime
-    ) -> str:
+    def new_hook_secret(self) -> str:
+        return new_webhook_secret()
+
+    def verify_request(self, account, request: PushRequest) -> str:
         return signature.verify(
-            headers,
-            raw_body,
+            request.headers,
+            request.body,
             account_secrets(account),
-            now=now,
+            now=request.now,
             tolerance=settings.PANAL_WEBHOOK_TOLERANCE,
         )
 
-    def parse_push(self, raw_body: bytes) -> list[Item]:
+    def parse_push(self, account, body: bytes) -> Parsed:
+        return Parsed(items=self.items_of(body))
+
+    def items_of(self, raw_body: bytes) -> list[Item]:
         try:
             text = raw_body.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -70,4 +83,4 @@ class WebhookConnector:
         return items
 
 
-connector = register_push(WebhookConnector())
+connector = register(WebhookConnector())

@@ -1,0 +1,1 @@
+"""Telegram bots: webhook with the secret token, replies (README.md here)."""

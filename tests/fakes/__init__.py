@@ -1,0 +1,1 @@
+"""Local fake servers that speak each network's real wire format (docs/channels.md)."""
