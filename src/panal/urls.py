@@ -9,5 +9,6 @@ urlpatterns = [
     path("hooks/", include("panal.channels.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("panal.understanding.urls")),
+    path("", include("panal.channels.page_urls")),
     path("", include("panal.listening.urls")),
 ]

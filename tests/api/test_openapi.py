@@ -11,6 +11,9 @@ ROUTES = {
     ("get", "/api/v1/mentions"),
     ("post", "/api/v1/mentions"),
     ("get", "/api/v1/mentions/{mention_id}"),
+    ("get", "/api/v1/mentions/{mention_id}/replies"),
+    ("post", "/api/v1/mentions/{mention_id}/replies"),
+    ("get", "/api/v1/channels"),
     ("get", "/api/v1/topics"),
     ("post", "/api/v1/topics"),
     ("get", "/api/v1/topics/{topic_id}"),
@@ -30,7 +33,7 @@ ROUTES = {
     ("get", "/api/v1/share-of-voice"),
 }
 OPERATION_IDS = {
-    "listMentions", "getMention", "ingestMentions",
+    "listMentions", "getMention", "listReplies", "sendReply", "listChannelAccounts", "ingestMentions",
     "listTopics", "createTopic", "getTopic", "updateTopic", "deleteTopic",
     "listQueries", "createQuery", "checkQuery", "getQuery", "updateQuery", "deleteQuery",
     "listQueryVersions", "restoreQueryVersion", "startBackfill", "getBackfill",

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
+from panal.channels.api import router as channels_router
 from panal.listening.api import router as listening_router
 from panal.listening.query import QueryError
 from panal.listening.services import MentionNotFound
@@ -34,6 +35,7 @@ api = NinjaAPI(
 )
 api.add_router("/", listening_router)
 api.add_router("/", topics_router)
+api.add_router("/", channels_router)
 
 
 @api.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs-asset")

@@ -21,8 +21,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
+from panal.channels.health import banner_for as channel_banner
+from panal.channels.pages import reply_panel
 from panal.core.csvsafe import write_rows
-from panal.org.services import current_organisation
+from panal.org.services import current_organisation, organisation_ids_for
 from panal.understanding.forms import panel as corrections_panel
 from panal.understanding.queries import understanding_of
 
@@ -78,6 +80,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "poll_seconds": settings.PANAL_INBOX_POLL_SECONDS,
         "older_url": _older_url("inbox", filters, page.older_than),
         "older_fragment_url": _older_url("inbox-older", filters, page.older_than),
+        "channel_problems": channel_banner(organisation_ids_for(request.user)),
     }
     return render(request, "listening/inbox.html", context)
 
@@ -133,6 +136,7 @@ def mention_detail(request: HttpRequest, mention_id: int) -> HttpResponse:
         "thread": services.thread_of(mention),
         "understanding": understanding_of(mention),
         "corrections": corrections_panel(request.user, mention),
+        "reply_panel": reply_panel(request.user, mention),
         "filter_query": filters.query(),
         "back_url": f"{reverse('inbox')}?{filters.query()}" if filters.active else reverse("inbox"),
     }
