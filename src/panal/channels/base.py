@@ -314,6 +314,15 @@ class Connector:
                 return spec.default if value in (None, "") else value
         raise KeyError(f"{self.kind} has no setting {name!r}")
 
+    def missing_settings(self, account: ChannelAccount) -> list[str]:
+        """Required settings the account lacks (it is not configured until they are set)."""
+        missing = []
+        for spec in self.settings:
+            store = account.credentials if spec.secret else account.settings
+            if spec.required and (store or {}).get(spec.name) in (None, "", []):
+                missing.append(spec.name)
+        return missing
+
     @classmethod
     def base_url_setting(cls) -> Setting | None:
         return next((s for s in cls.settings if s.name == "base_url"), None)

@@ -29,8 +29,14 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
 
 
-def pulling_accounts(slugs: Iterable[str] = (), kinds: Iterable[str] = ()) -> list[ChannelAccount]:
-    """Active accounts whose connector polls or streams, optionally only some."""
+def pulling_accounts(
+    slugs: Iterable[str] = (), kinds: Iterable[str] = (), *, skipped: list | None = None
+) -> list[ChannelAccount]:
+    """Active, configured accounts whose connector polls or streams, optionally only some.
+
+    Accounts that lack a required setting are left out (and listed in `skipped` as
+    `(account, missing names)`): there is nothing to call until they are configured.
+    """
     accounts = ChannelAccount.objects.filter(is_active=True).order_by("slug")
     slugs, kinds = list(slugs), list(kinds)
     if slugs:
@@ -41,6 +47,11 @@ def pulling_accounts(slugs: Iterable[str] = (), kinds: Iterable[str] = ()) -> li
     for account in accounts:
         connector = connector_for(account.kind)
         if connector and connector.capabilities & {Capability.POLL, Capability.STREAM}:
+            missing = connector.missing_settings(account)
+            if missing:
+                if skipped is not None:
+                    skipped.append((account, missing))
+                continue
             chosen.append(account)
     return chosen
 

@@ -36,7 +36,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        accounts = runner.pulling_accounts(options["account"], options["kind"])
+        skipped: list = []
+        accounts = runner.pulling_accounts(options["account"], options["kind"], skipped=skipped)
+        for account, missing in skipped:
+            self.stdout.write(f"{account.slug}: not configured (missing {', '.join(missing)})")
         if options["account"] and not accounts:
             raise CommandError(
                 "no active polling or streaming account matches " + ", ".join(options["account"])
