@@ -204,7 +204,7 @@ def run_engine(database_url: str, data_dir: Path, n: int, connections: int, work
         server.terminate()
         server.wait(timeout=30)
     started = time.perf_counter()
-    panal(env, "listen", "--once", "--account", ACCOUNT)
+    panal(env, "listen", "--once")
     drain_s = time.perf_counter() - started
     stored = count(env, database_url, "SELECT COUNT(*) FROM channels_inbounddelivery")
     mentions = count(

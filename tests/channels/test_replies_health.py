@@ -261,3 +261,16 @@ def test_the_api_lists_channel_health_for_those_allowed(tg, client_for):
     assert rows["acme-bot"]["kind"] == "telegram"
     assert "expires" in rows["acme-bot"]["problems"][0]
     assert client_for(Role.AGENT).get("/api/v1/channels").status_code == 403
+
+
+def test_an_item_and_its_edit_in_one_delivery_keep_both_texts(tg):
+    sample = tg.samples()[0]
+    update = dict(sample.data)
+    message = dict(update["message"])
+    edited = dict(message, text="Ya llegó, gracias", edit_date=message["date"] + 60)
+    tg.post({"update_id": 1, "message": message})
+    tg.post({"update_id": 2, "edited_message": edited})
+    tg.collect()  # both deliveries in one drain
+    mention = stored(tg.account, sample.external_id)
+    assert mention.text == "Ya llegó, gracias"
+    assert [v.text for v in mention.versions.all()] == [sample.text]

@@ -35,16 +35,28 @@ _enqueue_lock = threading.Lock()
 
 def store(account: ChannelAccount, delivery_id: str, body: bytes) -> bool:
     """Keep a verified delivery for the drain; False when its id was stored before."""
+    return store_many([(account.pk, delivery_id, body)]) == 1
+
+
+def store_many(rows: list[tuple[int, str, bytes]]) -> int:
+    """Keep `(account id, delivery id, body)` deliveries; how many were new (-1: unknown).
+
+    One statement for all of them: concurrent deliveries share one commit.
+    """
     now = clock.now()
     table = InboundDelivery._meta.db_table
+    params = [
+        (account_id, delivery_id[:255], now, "[]", "{}", Status.STORED, body, "")
+        for account_id, delivery_id, body in rows
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
+        cursor.executemany(
             f"INSERT INTO {table} (account_id, delivery_id, received_at, mention_ids, response,"  # noqa: S608
             " status, body, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (account_id, delivery_id) DO NOTHING",
-            [account.pk, delivery_id[:255], now, "[]", "{}", Status.STORED, body, ""],
+            params,
         )
-        return cursor.rowcount == 1
+        return cursor.rowcount
 
 
 def keep_malformed(account: ChannelAccount, delivery_id: str, body: bytes, error: str) -> None:

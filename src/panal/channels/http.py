@@ -169,6 +169,11 @@ class Http:
         now = clock.now()
         status = response.status_code
         if status == 429:
+            # A network that explains its 429 in the body (Meta's usage headers and codes,
+            # Telegram's retry_after) knows best how long to wait.
+            error = self.body_error(response, now) if self.body_error is not None else None
+            if isinstance(error, RateLimited):
+                raise error
             when = self._reset_of(response, now) or now + DEFAULT_WAIT
             raise RateLimited(f"HTTP 429 {_short(response)}", when)
         if self.rate is not None and self.rate.exhausted(response):

@@ -82,6 +82,24 @@ def apply_statuses(account: ChannelAccount, statuses: list[StatusUpdate]) -> int
     return changed
 
 
+def in_order(items: list) -> list[list]:
+    """Batches in which no external id repeats, keeping each id's events in order.
+
+    A delivery (or a drain of many) can hold an item and its later edit or delete; the
+    ingest service keeps only the last copy of an id per batch, so the k-th event of an
+    id goes in the k-th batch and the original is stored before its edit is applied.
+    """
+    rounds: list[list] = []
+    seen: dict[str, int] = {}
+    for item in items:
+        k = seen.get(item.external_id, 0)
+        seen[item.external_id] = k + 1
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(item)
+    return rounds
+
+
 def accept(
     account: ChannelAccount,
     parsed: Parsed,
@@ -92,7 +110,9 @@ def accept(
     """Store one delivery's or page's content and its cursor, all or nothing."""
     with transaction.atomic():
         items = drop_echoes(account, parsed.items) if parsed.items else []
-        result = listening.ingest_batch(account, items) if items else listening.IngestResult()
+        result = listening.IngestResult()
+        for rounds in in_order(items):
+            result.add(listening.ingest_batch(account, rounds))
         result.unchanged += len(parsed.items) - len(items)
         if parsed.statuses:
             apply_statuses(account, parsed.statuses)
