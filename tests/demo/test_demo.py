@@ -241,3 +241,22 @@ def test_days_bounds_the_timestamps():
     items = content.mention_dicts(400, days=2, now=NOW)
     earliest = (NOW - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert min(d["created_at"] for d in items) >= earliest
+
+
+def test_replies_and_channel_health_are_there_to_see(demo):
+    from panal.channels.models import OutboundMessage
+
+    org = Organisation.objects.get(slug="ceibo")
+    replies = OutboundMessage.objects.filter(organisation=org)
+    assert replies.count() > 10
+    assert set(replies.values_list("status", flat=True)) >= {"sent", "failed", "queued"}
+    assert all(r.mention.account_id == r.account_id for r in replies.select_related("mention"))
+    instagram = ChannelAccount.objects.get(organisation=org, kind="instagram")
+    assert instagram.token_expires_at is not None
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="agente"))
+    html = client.get("/").content.decode()
+    assert "Some channels need attention" in html and instagram.name in html
+    sent = replies.filter(status="sent").first()
+    page = client.get(f"/mentions/{sent.mention_id}/").content.decode()
+    assert 'data-status="sent"' in page and sent.text[:30] in page

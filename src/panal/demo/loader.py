@@ -31,6 +31,7 @@ from panal.org.choices import Role
 from panal.org.models import Brand, CatalogueItem, Organisation
 
 from . import builders, content
+from . import channels as demo_channels
 from . import phrases as P
 from . import topics as demo_topics
 
@@ -79,6 +80,7 @@ class LoadResult:
     processed: int = 0
     topics: int = 0  # the organisation's topics
     backfilled: int = 0  # matches the backfill of topics new to stored mentions added
+    replies: int = 0  # sample replies sent by the demo agents
     seconds: float = 0.0
 
 
@@ -233,5 +235,7 @@ def load(
             for topic in new_topics:
                 result.backfilled += listening_topics.backfill_now(topic).added
         result.topics = Topic.objects.filter(organisation=org).count()
+        with transaction.atomic():
+            result.replies = demo_channels.load(org)
     result.seconds = time.monotonic() - started
     return result

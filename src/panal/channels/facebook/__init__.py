@@ -1,0 +1,1 @@
+"""Facebook Pages: feed comments and Messenger by webhook, replies (README.md here)."""

@@ -1,0 +1,1 @@
+"""Instagram: comments, mentions and Direct messages by webhook, replies (README.md here)."""
