@@ -320,8 +320,8 @@ def test_after_7_days_a_direct_reply_is_refused(h):
 
 def test_direct_messages_take_1000_bytes_and_comments_2200_characters(h):
     mention = dm(h)
-    too_long = reply(h, mention, "😀" * 251)  # 1004 bytes of UTF-8
-    assert too_long.status == OutboundMessage.Status.FAILED and "1000" in too_long.error
+    # 1004 bytes of UTF-8: refused before anything is queued.
+    assert "1000" in replies.refusal(mention, "😀" * 251)
     assert reply(h, mention, "😀" * 250).status == OutboundMessage.Status.SENT
     deliver(h, "comments__long.json")
     comment = stored(h.account, "17850000000000004")
@@ -363,3 +363,4 @@ def test_an_entry_of_another_account_is_not_stored(h):
     h.collect()
     assert not Mention.objects.filter(account=h.account).exists()
     assert "17841499999999999" in InboundDelivery.objects.get(account=h.account).error
+

@@ -282,6 +282,13 @@ class Connector:
         """The text's length as the network counts it (graphemes, weighted characters…)."""
         return len(text)
 
+    def reply_limit_for(self, mention) -> int | None:
+        """The limit for a reply to this mention (a direct message may differ from a comment)."""
+        return self.reply_limit
+
+    def reply_length_for(self, mention, text: str) -> int:
+        return self.reply_length(text)
+
     def send_reply(self, account: ChannelAccount, http: Http, mention, text: str, key: str) -> Sent:
         """Post `text` as a reply to `mention`; `key` is our idempotency key for it."""
         raise NotImplementedError

@@ -31,7 +31,7 @@ def reply_panel(user, mention) -> dict:
         "replies": sent,
         "can_publish": can_publish,
         "refusal": replies.refusal(mention) if can_publish else None,
-        "reply_limit": connector.reply_limit if connector else None,
+        "reply_limit": connector.reply_limit_for(mention) if connector else None,
         "takes_replies": bool(connector and Capability.REPLY in connector.capabilities),
     }
 

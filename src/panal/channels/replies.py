@@ -67,10 +67,11 @@ def refusal(mention, text: str | None = None, now=None) -> str | None:
     if text is not None:
         if not text.strip():
             return _("The reply is empty.")
-        limit = connector.reply_limit
-        if limit is not None and connector.reply_length(text) > limit:
+        limit = connector.reply_limit_for(mention)
+        length = connector.reply_length_for(mention, text)
+        if limit is not None and length > limit:
             return _("The reply is %(length)d long; %(channel)s takes at most %(limit)d.") % {
-                "length": connector.reply_length(text),
+                "length": length,
                 "channel": account.get_kind_display(),
                 "limit": limit,
             }

@@ -229,6 +229,12 @@ class MetaConnector(Connector):
     def dm_length(self, text: str) -> int:
         return len(text)
 
+    def reply_limit_for(self, mention) -> int | None:
+        return self.dm_limit if is_direct(mention) else self.reply_limit
+
+    def reply_length_for(self, mention, text: str) -> int:
+        return self.dm_length(text) if is_direct(mention) else self.reply_length(text)
+
     def dm_too_long(self, text: str) -> str | None:
         length = self.dm_length(text)
         if length <= self.dm_limit:

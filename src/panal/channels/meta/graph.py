@@ -22,6 +22,8 @@ from panal.channels.http import Http, retry_after
 RATE_CODES = {4, 17, 32, 613, 130429, 131048, 131056} | set(range(80001, 80015))
 AUTH_CODES = {190, 102}
 WINDOW_CODES = {131047}
+# Messenger / Instagram Direct: code 10 with these subcodes = outside the allowed window.
+WINDOW_SUBCODES = {2018278, 2534022}
 USAGE_HEADERS = ("x-business-use-case-usage", "x-app-usage", "x-ad-account-usage")
 
 
@@ -66,7 +68,7 @@ def body_error(response: httpx.Response, now: datetime) -> Exception | None:
         return RateLimited(message, regain_at(response, now))
     if code in AUTH_CODES:
         return AuthFailed(message)
-    if code in WINDOW_CODES:
+    if code in WINDOW_CODES or (code == 10 and error.get("error_subcode") in WINDOW_SUBCODES):
         return WindowClosed(message)
     return Rejected(message)
 
