@@ -561,3 +561,26 @@ def test_ids_from_a_stranger_never_become_a_path_of_their_own(h):
     message = reply(h, mention)
     assert message.status == OutboundMessage.Status.FAILED and "Graph object id" in message.error
     assert not h.graph.seen("POST")
+
+
+def test_entries_of_the_organisations_other_page_go_to_its_account(h, other_org):
+    second = builders.channel_account(
+        h.org, kind="facebook", slug="acme-hogar", name="Acme Hogar", secrets=[]
+    )
+    second.settings = {**h.account.settings, "page_id": "999999999"}
+    second.credentials = dict(h.account.credentials)
+    second.save()
+    foreign = builders.channel_account(
+        other_org, kind="facebook", slug="other-page", name="Other", secrets=[]
+    )
+    foreign.settings = {**h.account.settings, "page_id": "888888888"}
+    foreign.save()
+    ours, theirs = load("feed__comment_es.json"), load("feed__comment_es.json")
+    ours["entry"][0]["id"] = "999999999"
+    theirs["entry"][0]["id"] = "888888888"
+    h.deliver(ours["entry"] + theirs["entry"])  # one callback URL for the app's pages
+    h.collect()
+    assert Mention.objects.filter(account=second).count() == 1
+    # Another organisation's page is never reached through this account's URL.
+    assert not Mention.objects.filter(account=foreign).exists()
+    assert "888888888" in InboundDelivery.objects.get(account=h.account).error

@@ -609,3 +609,15 @@ def test_an_absurdly_long_profile_name_is_cut_not_refused(wa):
     wa.collect()
     mention = stored(wa.account, message["id"])
     assert mention.author_display_name == "Ñ" * 255
+
+
+def test_the_organisations_other_number_takes_its_messages(wa):
+    second = builders.channel_account(
+        wa.org, kind="whatsapp", slug="acme-wa-2", name="Acme WA 2", secrets=[]
+    )
+    second.settings = {**wa.account.settings, "phone_number_id": "109999999999999"}
+    second.save()
+    wa.deliver(wa.fake.signed(load("message__other_number.json")))
+    wa.collect()
+    assert Mention.objects.filter(account=second).count() == 1
+    assert not Mention.objects.filter(account=wa.account).exists()

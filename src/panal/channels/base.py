@@ -181,6 +181,9 @@ class Parsed:
     items: list[Item] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # What the delivery holds for other accounts of the same organisation (Meta posts
+    # every page of an app to one callback URL): account id -> its part.
+    elsewhere: dict[int, Parsed] = field(default_factory=dict)
 
 
 @dataclass
@@ -320,6 +323,24 @@ class Connector:
                 value = (store or {}).get(name)
                 return spec.default if value in (None, "") else value
         raise KeyError(f"{self.kind} has no setting {name!r}")
+
+    def sibling(self, account: ChannelAccount, setting: str, value: str) -> ChannelAccount | None:
+        """The organisation's other active account of this kind whose `setting` is `value`.
+
+        For networks that send several accounts' events to one URL; read while draining.
+        """
+        from .models import ChannelAccount
+
+        if not value:
+            return None
+        return (
+            ChannelAccount.objects.filter(
+                kind=self.kind, organisation_id=account.organisation_id, is_active=True
+            )
+            .exclude(pk=account.pk)
+            .filter(**{f"settings__{setting}": value})
+            .first()
+        )
 
     def missing_settings(self, account: ChannelAccount) -> list[str]:
         """Required settings the account lacks (it is not configured until they are set)."""

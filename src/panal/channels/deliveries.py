@@ -104,10 +104,11 @@ def drain(limit: int = DRAIN_BATCH) -> int:
         for row in rows:
             by_account[row.account_id].append(row)
         now = clock.now()
+        parts: dict[int, Parsed] = {}
         for deliveries in by_account.values():
             account = deliveries[0].account
             connector = connector_for(account.kind)
-            merged = Parsed()
+            merged = parts.setdefault(account.pk, Parsed())
             for row in deliveries:
                 row.processed_at = now
                 if connector is None:
@@ -124,12 +125,20 @@ def drain(limit: int = DRAIN_BATCH) -> int:
                     continue
                 row.status = Status.DONE
                 row.error = "\n".join(parsed.errors)[:2000]
-                merged.items.extend(parsed.items)
-                merged.statuses.extend(parsed.statuses)
-            if merged.items or merged.statuses:
-                intake.accept(account, merged)
+                _merge(merged, parsed)
+                for other_id, part in parsed.elsewhere.items():
+                    _merge(parts.setdefault(other_id, Parsed()), part)
+        accounts = {a.pk: a for a in ChannelAccount.objects.filter(pk__in=list(parts))}
+        for account_id, part in parts.items():
+            if (part.items or part.statuses) and account_id in accounts:
+                intake.accept(accounts[account_id], part)
         InboundDelivery.objects.bulk_update(rows, ["status", "error", "processed_at"])
     return len(rows)
+
+
+def _merge(into: Parsed, part: Parsed) -> None:
+    into.items.extend(part.items)
+    into.statuses.extend(part.statuses)
 
 
 def drain_all(limit: int = DRAIN_BATCH) -> int:

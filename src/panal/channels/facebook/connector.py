@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timedelta
 from typing import ClassVar
 
+import orjson
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
@@ -115,6 +116,7 @@ class MetaConnector(Connector):
         data = self._delivery(body)
         parsed = Parsed()
         own = self.own_id(account)
+        others: dict[int, tuple] = {}
         marks: list[fb.Watermark] = []
         for n, entry in enumerate(data["entry"]):
             if not isinstance(entry, dict):
@@ -122,8 +124,13 @@ class MetaConnector(Connector):
                 continue
             entry_id = str(entry.get("id") or "")
             if own and entry_id and entry_id != own:
-                # One Meta app posts every subscribed page to the same callback URL.
-                parsed.errors.append(f"entry {n}: for {entry_id}, not this account's {own}")
+                # One Meta app posts every subscribed page to the same callback URL: the
+                # organisation's account for that page takes the entry.
+                sibling = self.sibling(account, self.own_id_setting, entry_id)
+                if sibling is None:
+                    parsed.errors.append(f"entry {n}: for {entry_id}, not this account's {own}")
+                else:
+                    others.setdefault(sibling.pk, (sibling, []))[1].append(entry)
                 continue
             for key in ("changes", "messaging", "standby"):
                 events = entry.get(key)
@@ -149,6 +156,9 @@ class MetaConnector(Connector):
         if own:  # our own posts, comments and sends, even before `check` stored self_ids
             parsed.items = [i for i in parsed.items if i.author_external_id != own]
         parsed.statuses.extend(self.watermark_statuses(account, marks))
+        for sibling, entries in others.values():
+            part = {"object": self.object_name, "entry": entries}
+            parsed.elsewhere[sibling.pk] = self.parse_push(sibling, orjson.dumps(part))
         return parsed
 
     def change_item(self, change, entry_time) -> Item | None:

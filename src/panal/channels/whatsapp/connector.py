@@ -102,7 +102,18 @@ class WhatsAppConnector(Connector):
             for change in entry.get("changes") or []:
                 if not isinstance(change, dict) or change.get("field") != wire.FIELD:
                     continue  # template, quality and account updates are not mentions
-                _read_value(change.get("value"), ours, parsed)
+                value = change.get("value")
+                number = _number_of(value)
+                if number and number != ours:
+                    # One app, several numbers, one callback URL: the organisation's
+                    # account for that number takes its part.
+                    sibling = self.sibling(account, "phone_number_id", number)
+                    if sibling is not None:
+                        _read_value(
+                            value, number, parsed.elsewhere.setdefault(sibling.pk, Parsed())
+                        )
+                        continue
+                _read_value(value, ours, parsed)
         return parsed
 
     # -- replies -------------------------------------------------------------------
@@ -222,6 +233,12 @@ def _delivery(body: bytes) -> dict:
             'a WhatsApp delivery is {"object": "whatsapp_business_account", "entry": [...]}'
         )
     return data
+
+
+def _number_of(value) -> str:
+    if not isinstance(value, dict) or not isinstance(value.get("metadata"), dict):
+        return ""
+    return str(value["metadata"].get("phone_number_id") or "")
 
 
 def _read_value(value, ours: str, parsed: Parsed) -> None:
