@@ -33,7 +33,8 @@ ROUTES = {
     ("get", "/api/v1/share-of-voice"),
 }
 OPERATION_IDS = {
-    "listMentions", "getMention", "listReplies", "sendReply", "listChannelAccounts", "ingestMentions",
+    "listMentions", "getMention", "ingestMentions",
+    "listReplies", "sendReply", "listChannelAccounts",
     "listTopics", "createTopic", "getTopic", "updateTopic", "deleteTopic",
     "listQueries", "createQuery", "checkQuery", "getQuery", "updateQuery", "deleteQuery",
     "listQueryVersions", "restoreQueryVersion", "startBackfill", "getBackfill",

@@ -25,9 +25,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def bot(org):
-    return builders.channel_account(
+    application.accounts.clear()  # each test makes its own account under the same slug
+    yield builders.channel_account(
         org, kind="telegram", slug="fast-bot", name="Fast bot", secrets=[SECRET]
     )
+    asyncio.run(application.writer.submit("close"))  # the test database can then be dropped
 
 
 def update(number: int, text: str = "Hola, ¿me ayudáis? 🙏") -> bytes:

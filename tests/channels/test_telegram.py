@@ -131,7 +131,9 @@ class TelegramHarness(Harness):
         return [
             {
                 "text": s["payload"]["text"],
-                "in_reply_to": f"{s['payload']['chat_id']}:{s['payload']['reply_parameters']['message_id']}",
+                "in_reply_to": "{}:{}".format(
+                    s["payload"]["chat_id"], s["payload"]["reply_parameters"]["message_id"]
+                ),
             }
             for s in self.fake.sent
         ]

@@ -195,6 +195,9 @@ class Page(Parsed):
 
     cursor: dict = field(default_factory=dict)
     more: bool = False
+    # A failure that did not stop the page (one of several feeds refused): stored pages
+    # are kept and the account's health records it.
+    problem: ChannelError | None = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 PATH = re.compile(r"^/hooks/(?P<kind>[-a-zA-Z0-9_]+)/(?P<slug>[-a-zA-Z0-9_]+)/$")
 ACCOUNT_TTL = 5.0
 BATCH = 1000  # deliveries per transaction at most
+IDLE_CLOSE = 30.0  # seconds without work before the writer closes its connection
 
 
 @dataclass
@@ -72,10 +73,15 @@ class Writer:
         return await job.future
 
     def run(self) -> None:
-        from django.db import close_old_connections
+        from django.db import close_old_connections, connection
 
         while True:
-            batch = [self.jobs.get()]
+            try:
+                first = self.jobs.get(timeout=IDLE_CLOSE)
+            except queue.Empty:
+                connection.close()  # idle: give the connection back
+                first = self.jobs.get()
+            batch = [first]
             while len(batch) < BATCH:
                 try:
                     batch.append(self.jobs.get_nowait())
@@ -99,7 +105,12 @@ class Writer:
         from .models import ChannelAccount
 
         for job in batch:
-            if job.kind == "account":
+            if job.kind == "close":
+                from django.db import connection
+
+                connection.close()
+                job.result = True
+            elif job.kind == "account":
                 kind, slug = job.args
                 job.result = (
                     ChannelAccount.objects.filter(kind=kind, slug=slug, is_active=True).first()

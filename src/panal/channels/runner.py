@@ -78,7 +78,9 @@ def poll_once(account: ChannelAccount, *, connector: Connector | None = None) ->
             page = connector.poll(account, http, intake.load_cursor(account))
             result = intake.accept(account, page, cursor=page.cursor)
             total += result.created + result.edited + result.deleted
-            health.record_success(account, polled=True)
+            _report(account, page)
+            if page.problem is not None:
+                raise page.problem
             if not page.more:
                 break
     except ChannelError as exc:
@@ -87,6 +89,14 @@ def poll_once(account: ChannelAccount, *, connector: Connector | None = None) ->
     finally:
         http.close()
     return total
+
+
+def _report(account: ChannelAccount, page) -> None:
+    """Log what could not be read and record the account's health for one page."""
+    if page.errors:
+        log.warning("%s: %s", account.slug, "; ".join(page.errors[:20]))
+    if page.problem is None:
+        health.record_success(account, polled=True)
 
 
 class AccountRunner(threading.Thread):
@@ -141,6 +151,12 @@ class AccountRunner(threading.Thread):
             self.rejected_at = account.health_changed_at
             return 1.0
         except ChannelError as exc:
+            if not exc.retry:
+                # Refused for good (a feed that is not XML, a gone resource): asking again
+                # sooner than the usual interval will not change the answer.
+                interval = float(account.settings.get("poll_interval") or connector.poll_interval)
+                log.info("%s: %s; next try in %.0f s", account.slug, exc, interval)
+                return max(interval, self.backoff)
             log.info("%s: %s; next try in %.0f s", account.slug, exc, self.backoff)
         except Exception as exc:  # a bug in one connector must not stop the others
             log.exception("%s failed", account.slug)
@@ -154,7 +170,9 @@ class AccountRunner(threading.Thread):
             pages = connector.stream(account, self.http, intake.load_cursor(account), self.stop)
             for page in pages:
                 intake.accept(account, page, cursor=page.cursor or None)
-                health.record_success(account, polled=True)
+                _report(account, page)
+                if page.problem is not None:
+                    health.record_failure(account, page.problem)
                 self.backoff = 1.0
                 if self.stop.is_set():
                     break

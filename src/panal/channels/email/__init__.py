@@ -1,0 +1,1 @@
+"""E-mail: IMAP in (UID checkpoints, IDLE), SMTP replies with threading headers (README.md here)."""

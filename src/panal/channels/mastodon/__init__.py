@@ -1,0 +1,1 @@
+"""Mastodon: mentions and hashtags by polling and streaming, replies (README.md here)."""

@@ -1,0 +1,1 @@
+"""Reddit: subreddits, searches and the inbox polled; replies with /api/comment (README.md here)."""

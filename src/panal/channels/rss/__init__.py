@@ -1,0 +1,1 @@
+"""RSS and Atom feeds: conditional GET polls, refused DTDs, no replies (README.md here)."""

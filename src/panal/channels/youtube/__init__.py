@@ -1,0 +1,1 @@
+"""YouTube comments: comment threads polled, replies with comments.insert (README.md here)."""
