@@ -363,4 +363,3 @@ def test_an_entry_of_another_account_is_not_stored(h):
     h.collect()
     assert not Mention.objects.filter(account=h.account).exists()
     assert "17841499999999999" in InboundDelivery.objects.get(account=h.account).error
-

@@ -24,7 +24,9 @@ def reply_panel(user, mention) -> dict:
     """What the mention page shows about replies: sent ones, and the form or the reason."""
     can_publish = user.has_perm("listening.publish_reply")
     sent = list(
-        OutboundMessage.objects.filter(mention=mention).select_related("author").order_by("created_at")
+        OutboundMessage.objects.filter(mention=mention)
+        .select_related("author")
+        .order_by("created_at")
     )
     connector = connector_for(mention.account.kind) if mention.account_id else None
     return {
