@@ -61,6 +61,8 @@ def uses_stream(connector: Connector, account: ChannelAccount) -> bool:
         return False
     if Capability.POLL not in connector.capabilities:
         return True
+    if any(spec.name == "stream" for spec in connector.settings):
+        return bool(connector.setting(account, "stream"))
     return bool(account.settings.get("stream", True))
 
 
