@@ -24,6 +24,7 @@ BENCHMARKS = {
     "query": __import__("query_bench").main,
     "search": __import__("search_bench").main,
     "understanding": understanding_bench.main,
+    "webhook": __import__("webhook_bench").main,
 }
 
 
