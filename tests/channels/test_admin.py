@@ -119,3 +119,42 @@ def test_deliveries_are_read_only(client, account):
 )
 def test_mask_secret(secret, masked):
     assert mask_secret(secret) == masked
+
+
+def _telegram_form(org, **extra):
+    return {
+        "organisation": org.pk,
+        "kind": "telegram",
+        "slug": "admin-bot",
+        "name": "Admin bot",
+        "handle": "",
+        "is_active": "on",
+        "settings": '{"base_url": "http://127.0.0.1:9/"}',
+        "self_ids": "[]",
+        **extra,
+    }
+
+
+def test_credentials_are_set_write_only_and_checked_against_the_connector(admin_client, org):
+    page = admin_client.post(
+        "/admin/channels/channelaccount/add/",
+        _telegram_form(org, new_credentials='{"token": "123:secret-token"}'),
+    )
+    assert page.status_code == 200, page.content[:300]  # the page that shows the hook secret
+    account = ChannelAccount.objects.get(slug="admin-bot")
+    assert account.credentials == {"token": "123:secret-token"}
+    assert "token" not in account.settings
+    change = admin_client.get(f"/admin/channels/channelaccount/{account.pk}/change/")
+    html = change.content.decode()
+    assert "123:secret-token" not in html and "token" in html  # the key is named, not shown
+
+
+def test_bad_settings_are_refused_in_the_admin(admin_client, org):
+    missing = admin_client.post("/admin/channels/channelaccount/add/", _telegram_form(org))
+    assert "telegram needs token" in missing.content.decode()
+    unknown = admin_client.post(
+        "/admin/channels/channelaccount/add/",
+        _telegram_form(org, new_credentials='{"token": "x", "tokn": "y"}'),
+    )
+    assert "has no setting" in unknown.content.decode()
+    assert not ChannelAccount.objects.filter(slug="admin-bot").exists()
