@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -20,6 +21,12 @@ from panal.demo import builders
 from panal.listening.models import Mention
 
 SECRET = "fast-path-secret_1"
+
+
+def run_async(coroutine):
+    """Run `coroutine` on its own loop in a thread: the browser tests leave a loop running."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -29,7 +36,7 @@ def bot(org):
     yield builders.channel_account(
         org, kind="telegram", slug="fast-bot", name="Fast bot", secrets=[SECRET]
     )
-    asyncio.run(application.writer.submit("close"))  # the test database can then be dropped
+    run_async(application.writer.submit("close"))  # the test database can then be dropped
 
 
 def update(number: int, text: str = "Hola, ¿me ayudáis? 🙏") -> bytes:
@@ -64,7 +71,7 @@ async def get(path: str):
 
 def test_concurrent_deliveries_are_all_committed_before_their_answer(bot):
     bodies = [update(n) for n in range(1, 61)]
-    answers = asyncio.run(post_all(bodies + bodies[:10]))  # with retries of ten
+    answers = run_async(post_all(bodies + bodies[:10]))  # with retries of ten
     assert {a.status_code for a in answers} == {200}
     assert answers[0].json() == {"ok": True}
     assert InboundDelivery.objects.filter(account=bot).count() == 60
@@ -73,21 +80,21 @@ def test_concurrent_deliveries_are_all_committed_before_their_answer(bot):
 
 
 def test_forged_malformed_and_unknown(bot):
-    (forged,) = asyncio.run(post_all([update(1)], secret="wrong"))
+    (forged,) = run_async(post_all([update(1)], secret="wrong"))
     assert forged.status_code == 401 and "does not match" in forged.json()["error"]
     assert not InboundDelivery.objects.exists()
-    (broken,) = asyncio.run(post_all([b'{"update_id": 3, "message": ']))
+    (broken,) = run_async(post_all([b'{"update_id": 3, "message": ']))
     assert broken.status_code == 400
     kept = InboundDelivery.objects.get()
     assert kept.status == "malformed" and bytes(kept.body).startswith(b'{"update_id"')
-    (nowhere,) = asyncio.run(post_all([update(1)], path="/hooks/telegram/no-such-bot/"))
+    (nowhere,) = run_async(post_all([update(1)], path="/hooks/telegram/no-such-bot/"))
     assert nowhere.status_code == 404
-    assert asyncio.run(get("/hooks/telegram/fast-bot/")).status_code == 405
+    assert run_async(get("/hooks/telegram/fast-bot/")).status_code == 405
 
 
 def test_everything_else_goes_to_django(bot, account):
-    page = asyncio.run(get("/api/v1/openapi.json"))
+    page = run_async(get("/api/v1/openapi.json"))
     assert page.status_code == 200 and page.json()["info"]["title"] == "Panal API"
     # Our own signed webhook answers with the stored ids, so Django serves it.
-    (refused,) = asyncio.run(post_all([b"{}"], path="/hooks/api/acme-hooks/"))
+    (refused,) = run_async(post_all([b"{}"], path="/hooks/api/acme-hooks/"))
     assert refused.status_code == 400 and "webhook-id" in refused.json()["error"].lower()

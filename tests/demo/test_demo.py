@@ -256,7 +256,7 @@ def test_replies_and_channel_health_are_there_to_see(demo):
     client = Client()
     client.force_login(get_user_model().objects.get(username="agente"))
     html = client.get("/").content.decode()
-    assert "Some channels need attention" in html and instagram.name in html
+    assert "banner-warning" in html and instagram.name in html
     sent = replies.filter(status="sent").first()
     page = client.get(f"/mentions/{sent.mention_id}/").content.decode()
     assert 'data-status="sent"' in page and sent.text[:30] in page

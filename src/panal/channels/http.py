@@ -208,6 +208,30 @@ class Http:
         return self.request("POST", path, **kwargs)
 
 
+class RefreshingBearer(httpx.Auth):
+    """A bearer token on every request; on a 401, one fresh token and one more try.
+
+    `token(stale)` returns a token, a new one when `stale` (the token just refused) is
+    given. `skip(request)` leaves a request alone (e.g. one signed by an API key).
+    """
+
+    requires_request_body = True  # the retry sends the same body again
+
+    def __init__(self, token, *, scheme: str = "Bearer", skip=None):
+        self.token, self.scheme, self.skip = token, scheme, skip
+
+    def auth_flow(self, request: httpx.Request):
+        if self.skip is not None and self.skip(request):
+            yield request
+            return
+        current = self.token("")
+        request.headers["Authorization"] = f"{self.scheme} {current}"
+        response = yield request
+        if response.status_code == 401:
+            request.headers["Authorization"] = f"{self.scheme} {self.token(current)}"
+            yield request
+
+
 def _short(response: httpx.Response) -> str:
     text = response.text.strip().replace("\n", " ")
     return text[:300]

@@ -78,6 +78,47 @@ def epoch(seconds: float | int | str | None) -> str | None:
         raise ItemError(f"not a Unix time: {str(seconds)[:40]!r}") from None
 
 
+def iso_time(value) -> datetime | None:
+    """A time we stored in a cursor as ISO 8601, or None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+# Recently seen items that a poll reads again to notice edits and deletes are kept in the
+# cursor as {id: [first seen (Unix seconds), content digest]}.
+
+
+def seen_at(entry) -> float:
+    try:
+        return float(entry[0])
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+
+
+def seen_digest(entry) -> str:
+    try:
+        return str(entry[1])
+    except (TypeError, IndexError):
+        return ""
+
+
+def recent_within(recent: dict, now: datetime, hours: int, most: int) -> dict:
+    """The recent items still worth reading again: first seen inside the window, newest first."""
+    if hours <= 0:
+        return {}
+    cutoff = now.timestamp() - hours * 3600
+    kept = sorted(
+        ((key, v) for key, v in recent.items() if seen_at(v) >= cutoff),
+        key=lambda pair: seen_at(pair[1]),
+        reverse=True,
+    )
+    return dict(kept[:most])
+
+
 def utf16_slice(text: str, offset: int, length: int) -> str:
     """`text[offset:offset+length]` counted in UTF-16 code units (Telegram, Instagram)."""
     encoded = text.encode("utf-16-le")

@@ -26,6 +26,7 @@ from panal.channels.base import (
     register,
 )
 from panal.channels.http import DEFAULT_WAIT, Http, RateScheme
+from panal.channels.wire import iso_time
 from panal.core import clock
 from panal.listening.choices import Channel
 from panal.listening.normalise import ItemError
@@ -134,13 +135,6 @@ def body_error(response: httpx.Response, now: datetime):
     return Rejected(message)
 
 
-def _when(value) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
-    except ValueError:
-        return None
-
-
 class AppStoreConnector(Connector):
     kind = Channel.APP_STORE
     label = "App Store reviews"
@@ -220,7 +214,7 @@ class AppStoreConnector(Connector):
             raise Unavailable(str(exc)) from None
         if not isinstance(data, dict) or not isinstance(data.get("data"), list):
             raise Unavailable("App Store Connect sent a page without a data list")
-        until, head = _when(run.get("until")), _when(run.get("head"))
+        until, head = iso_time(run.get("until")), iso_time(run.get("head"))
         known = {
             r[0]: r[1] for r in cursor.get("seen") or [] if isinstance(r, list) and len(r) == 2
         }

@@ -344,6 +344,8 @@ class EmailConnector(Connector):
         started = time.monotonic()
         try:
             while not stop.is_set():
+                if _already_read(client):
+                    break  # the server spoke while IDLE began: its answer is in the buffer
                 looked = time.monotonic()
                 answers = client.idle_check(timeout=self.idle_check)
                 if any(_is(a, b"BYE") for a in answers):
@@ -519,3 +521,25 @@ def _plain_id(value: str) -> bool:
 
 
 connector = register(EmailConnector())
+
+
+def _already_read(client: IMAPClient) -> bool:
+    """Whether lines the server sent already sit in the client's read buffer.
+
+    `idle_check` waits on the socket; an `* n EXISTS` that arrived in the same packet as
+    IDLE's continuation was read into imaplib's buffer with it, so the socket stays quiet
+    and the wait would last until IDLE is renewed. Peeking the buffer without blocking
+    catches it (imaplib keeps its reader as `file`).
+    """
+    reader = getattr(getattr(client, "_imap", None), "file", None)
+    if reader is None or not hasattr(reader, "peek"):
+        return False
+    sock = client.socket()
+    sock.setblocking(False)
+    try:
+        return bool(reader.peek(1))
+    except OSError:
+        return False
+    finally:
+        sock.setblocking(True)
+        client._set_read_timeout()

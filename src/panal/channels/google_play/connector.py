@@ -27,7 +27,8 @@ from panal.channels.base import (
     Unavailable,
     register,
 )
-from panal.channels.http import DEFAULT_WAIT, Http, retry_after
+from panal.channels.http import DEFAULT_WAIT, Http, RefreshingBearer, retry_after
+from panal.channels.wire import iso_time
 from panal.core import clock
 from panal.listening.choices import Channel
 from panal.listening.normalise import ItemError
@@ -124,21 +125,8 @@ class TokenSource:
             return access
 
 
-class GoogleAuth(httpx.Auth):
-    """Bearer token on every request; on a 401, one new token and one more try."""
-
-    requires_request_body = True
-
-    def __init__(self, source: TokenSource):
-        self.source = source
-
-    def auth_flow(self, request: httpx.Request):
-        current = self.source.token()
-        request.headers["Authorization"] = f"Bearer {current}"
-        response = yield request
-        if response.status_code == 401:
-            request.headers["Authorization"] = f"Bearer {self.source.token(stale=current)}"
-            yield request
+def _bearer(source: TokenSource) -> RefreshingBearer:
+    return RefreshingBearer(lambda stale: source.token(stale=stale or None))
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -177,13 +165,6 @@ def body_error(response: httpx.Response, now: datetime):
     if response.status_code >= 500:
         return Unavailable(message)
     return Rejected(message)  # 403 PERMISSION_DENIED, 404, 400 INVALID_ARGUMENT
-
-
-def _when(value) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
-    except ValueError:
-        return None
 
 
 class GooglePlayConnector(Connector):
@@ -232,7 +213,7 @@ class GooglePlayConnector(Connector):
     def make_http(self, account) -> Http:
         return Http(
             self.setting(account, "base_url"),
-            auth=GoogleAuth(self.source(account)),
+            auth=_bearer(self.source(account)),
             body_error=body_error,
         )
 
@@ -267,7 +248,7 @@ class GooglePlayConnector(Connector):
         if not isinstance(data, dict):
             raise Unavailable("Google Play sent a reviews page that is not an object")
         reviews = data.get("reviews") or []
-        until, head = _when(run.get("until")), _when(run.get("head"))
+        until, head = iso_time(run.get("until")), iso_time(run.get("head"))
         known = {
             r[0]: r[1] for r in cursor.get("seen") or [] if isinstance(r, list) and len(r) == 2
         }

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,7 +38,8 @@ from panal.channels.base import (
     Unavailable,
     register,
 )
-from panal.channels.http import Http
+from panal.channels.http import Http, RefreshingBearer
+from panal.channels.wire import recent_within, seen_at, seen_digest
 from panal.core import clock
 from panal.listening.choices import Channel
 from panal.listening.normalise import ItemError
@@ -92,21 +93,6 @@ class TokenCache:
     def forget(self, key: str) -> None:
         with self._lock:
             self._tokens.pop(key, None)
-
-
-class Bearer(httpx.Auth):
-    """`Authorization: bearer <token>`; on a 401, one retry with a fresh token."""
-
-    def __init__(self, token: Callable[[str], str]):
-        self.token = token
-
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
-        token = self.token("")
-        request.headers["Authorization"] = f"bearer {token}"
-        response = yield request
-        if response.status_code == 401:
-            request.headers["Authorization"] = f"bearer {self.token(token)}"
-            yield request
 
 
 # --- errors in bodies ------------------------------------------------------------------
@@ -285,7 +271,7 @@ class RedditConnector(Connector):
         return Http(
             self.setting(account, "base_url"),
             headers={"User-Agent": agent},
-            auth=Bearer(lambda stale: self.token(account, stale)),
+            auth=RefreshingBearer(lambda stale: self.token(account, stale), scheme="bearer"),
             rate=self.rate_scheme,
             body_error=body_error,
         )
@@ -337,7 +323,9 @@ class RedditConnector(Connector):
         }
         hours = int(self.setting(account, "reconcile_hours") or 0)
         recent = cursor.get("recent")
-        state["recent"] = _prune(recent if isinstance(recent, dict) else {}, now, hours)
+        state["recent"] = recent_within(
+            recent if isinstance(recent, dict) else {}, now, hours, RECONCILE_MAX
+        )
         if hours > 0:
             self._reconcile(http, state, sources, page)
         refused: list[Rejected] = []
@@ -350,7 +338,7 @@ class RedditConnector(Connector):
                 log.warning("%s: %s refused: %s", account.slug, source.key, exc)
         if sources and len(refused) == len(sources):
             raise refused[0]  # nothing could be read: the account's health must say so
-        state["recent"] = _prune(state["recent"], now, hours)
+        state["recent"] = recent_within(state["recent"], now, hours, RECONCILE_MAX)
         page.cursor = {"v": 1, **state}
         return page
 
@@ -449,10 +437,10 @@ class RedditConnector(Connector):
                     if gone:
                         page.items.append(wire.item_of(thing, "deleted"))
                         recent.pop(name, None)
-                    elif wire.digest(thing["kind"], thing["data"]) != _digest(recent[name]):
+                    elif wire.digest(thing["kind"], thing["data"]) != seen_digest(recent[name]):
                         page.items.append(wire.item_of(thing, "edited"))
                         recent[name] = [
-                            _seen_at(recent[name]),
+                            seen_at(recent[name]),
                             wire.digest(thing["kind"], thing["data"]),
                         ]
                 except ItemError as exc:
@@ -505,33 +493,6 @@ class RedditConnector(Connector):
         else:
             self.token(account)
         return AccountCheck()
-
-
-def _seen_at(entry) -> float:
-    try:
-        return float(entry[0])
-    except (TypeError, ValueError, IndexError):
-        return 0.0
-
-
-def _digest(entry) -> str:
-    try:
-        return str(entry[1])
-    except (TypeError, IndexError):
-        return ""
-
-
-def _prune(recent: dict, now: datetime, hours: int) -> dict:
-    """The recent items still worth reading again: inside the window, newest first."""
-    if hours <= 0:
-        return {}
-    cutoff = now.timestamp() - hours * 3600
-    kept = sorted(
-        ((n, v) for n, v in recent.items() if _seen_at(v) >= cutoff),
-        key=lambda pair: _seen_at(pair[1]),
-        reverse=True,
-    )
-    return dict(kept[:RECONCILE_MAX])
 
 
 connector = register(RedditConnector())

@@ -22,6 +22,7 @@ from panal.channels.base import (
     register,
 )
 from panal.channels.http import DEFAULT_WAIT, Http, retry_after
+from panal.channels.wire import iso_time
 from panal.core import clock
 from panal.listening.choices import Channel
 
@@ -37,15 +38,6 @@ _MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)", re.I)
 # Problems met in one poll whose page was still worth storing: the runner's next call
 # with the same client (same `poll_once`) raises them, so they reach the account's
 # health without losing what the other feeds brought. Keyed by the client object.
-
-
-def _when(value) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 class Fetched:
@@ -154,12 +146,12 @@ class RssConnector(Connector):
         for url in self.feeds(account):
             state = dict(old.get(url) or {})
             page.cursor["feeds"][url] = state
-            waiting = _when(state.get("retry_at"))
+            waiting = iso_time(state.get("retry_at"))
             if waiting is not None and waiting > now:
                 limited.append(waiting)
                 continue
             state.pop("retry_at", None)
-            due = _when(state.get("next_at"))
+            due = iso_time(state.get("next_at"))
             if due is not None and due > now:
                 answered += 1
                 continue

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,8 @@ from panal.channels.base import (
     Unavailable,
     register,
 )
-from panal.channels.http import Http, retry_after
+from panal.channels.http import Http, RefreshingBearer, retry_after
+from panal.channels.wire import recent_within, seen_at, seen_digest
 from panal.core import clock
 from panal.listening.choices import Channel
 from panal.listening.normalise import ItemError, parse_time
@@ -203,24 +204,6 @@ class TokenCache:
             return token
 
 
-class GoogleAuth(httpx.Auth):
-    """A bearer token on calls made without an API key; on a 401, one retry with a new one."""
-
-    def __init__(self, token: Callable[[str], str]):
-        self.token = token
-
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
-        if "key" in request.url.params:
-            yield request
-            return
-        token = self.token("")
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code == 401:
-            request.headers["Authorization"] = f"Bearer {self.token(token)}"
-            yield request
-
-
 # --- the connector ---------------------------------------------------------------------
 
 
@@ -316,7 +299,10 @@ class YouTubeConnector(Connector):
     def make_http(self, account) -> Http:
         return Http(
             self.setting(account, "base_url"),
-            auth=GoogleAuth(lambda stale: self.token(account, stale)),
+            auth=RefreshingBearer(
+                lambda stale: self.token(account, stale),
+                skip=lambda request: "key" in request.url.params,
+            ),
             body_error=body_error,
         )
 
@@ -376,7 +362,9 @@ class YouTubeConnector(Connector):
             "sources": {
                 k: dict(stored[k]) if isinstance(stored.get(k), dict) else {} for k, _p in sources
             },
-            "recent": _prune(recent if isinstance(recent, dict) else {}, now, hours),
+            "recent": recent_within(
+                recent if isinstance(recent, dict) else {}, now, hours, RECONCILE_MAX
+            ),
             "counts": {
                 t: n
                 for t, n in (counts.items() if isinstance(counts, dict) else ())
@@ -396,7 +384,7 @@ class YouTubeConnector(Connector):
                 log.warning("%s: %s refused: %s", account.slug, source_key, exc)
         if sources and len(refused) == len(sources):
             raise refused[0]  # nothing could be read: the account's health must say so
-        state["recent"] = _prune(state["recent"], now, hours)
+        state["recent"] = recent_within(state["recent"], now, hours, RECONCILE_MAX)
         state["counts"] = dict(list(state["counts"].items())[-COUNTS_MAX:])
         page.cursor = {
             "v": 1,
@@ -506,13 +494,13 @@ class YouTubeConnector(Connector):
         try:
             entry = recent.get(cid)
             if entry is not None:
-                if wire.digest(comment) != _digest(entry):
+                if wire.digest(comment) != seen_digest(entry):
                     page.items.append(
                         wire.item_of(
                             comment, "edited", video_id=video, can_reply=can_reply, replies=replies
                         )
                     )
-                    recent[cid] = [_seen_at(entry), wire.digest(comment)]
+                    recent[cid] = [seen_at(entry), wire.digest(comment)]
                 return None
             if cid in known:
                 return None
@@ -549,9 +537,9 @@ class YouTubeConnector(Connector):
                     if comment is None:
                         page.items.append(wire.item_of({"id": cid}, "deleted"))
                         recent.pop(cid, None)
-                    elif wire.digest(comment) != _digest(recent[cid]):
+                    elif wire.digest(comment) != seen_digest(recent[cid]):
                         page.items.append(wire.item_of(comment, "edited"))
-                        recent[cid] = [_seen_at(recent[cid]), wire.digest(comment)]
+                        recent[cid] = [seen_at(recent[cid]), wire.digest(comment)]
                 except ItemError as exc:
                     page.errors.append(f"{cid}: {exc}")
 
@@ -611,33 +599,6 @@ def _int(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-def _seen_at(entry) -> float:
-    try:
-        return float(entry[0])
-    except (TypeError, ValueError, IndexError):
-        return 0.0
-
-
-def _digest(entry) -> str:
-    try:
-        return str(entry[1])
-    except (TypeError, IndexError):
-        return ""
-
-
-def _prune(recent: dict, now: datetime, hours: int) -> dict:
-    """Comments still worth reading again: first seen inside the window, newest first."""
-    if hours <= 0:
-        return {}
-    cutoff = now.timestamp() - hours * 3600
-    kept = sorted(
-        ((c, v) for c, v in recent.items() if _seen_at(v) >= cutoff),
-        key=lambda pair: _seen_at(pair[1]),
-        reverse=True,
-    )
-    return dict(kept[:RECONCILE_MAX])
 
 
 connector = register(YouTubeConnector())

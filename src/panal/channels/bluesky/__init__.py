@@ -1,0 +1,1 @@
+"""Bluesky / AT Protocol: Jetstream in, search and notifications polled, replies (README.md)."""
