@@ -19,6 +19,7 @@ import understanding_bench
 BENCHMARKS = {
     "backfill": __import__("backfill_bench").main,
     "ingest": ingest_bench.main,
+    "jetstream": __import__("jetstream_bench").main,
     "language": language_bench.main,
     "pipeline_speed": __import__("pipeline_speed").main,  # one line: other benches add theirs
     "query": __import__("query_bench").main,
