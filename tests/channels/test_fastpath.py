@@ -27,6 +27,8 @@ def run_async(coroutine):
     """Run `coroutine` on its own loop in a thread: the browser tests leave a loop running."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
