@@ -113,3 +113,24 @@ def test_listen_names_accounts_it_cannot_use(site):
     assert done.returncode == 1 and "no active polling or streaming account matches nope" in (
         done.stderr
     )
+
+
+def test_unconfigured_accounts_are_named_and_left_alone(org):
+    from panal.channels.runner import pulling_accounts
+    from panal.demo import builders
+
+    x = builders.channel_account(org, kind="x", slug="bare-x", name="X", secrets=[])
+    masto = builders.channel_account(org, kind="mastodon", slug="bare-m", name="M", secrets=[])
+    skipped: list = []
+    assert pulling_accounts(skipped=skipped) == []
+    reasons = {account.slug: missing for account, missing in skipped}
+    assert reasons["bare-m"] == ["base_url", "access_token"]
+    assert reasons["bare-x"] == ["search_queries or user_id (or stream_rules)"]
+    x.settings = {"search_queries": ["acme"]}
+    x.save()
+    masto.settings = {"base_url": "https://masto.example"}
+    masto.credentials = {"access_token": "t"}
+    masto.save()
+    skipped = []
+    assert [a.slug for a in pulling_accounts(skipped=skipped)] == ["bare-m"]
+    assert [(a.slug, m) for a, m in skipped] == [("bare-x", ["bearer_token"])]

@@ -346,13 +346,12 @@ class Connector:
         )
 
     def missing_settings(self, account: ChannelAccount) -> list[str]:
-        """Required settings the account lacks (it is not configured until they are set)."""
-        missing = []
-        for spec in self.settings:
-            store = account.credentials if spec.secret else account.settings
-            if spec.required and (store or {}).get(spec.name) in (None, "", []):
-                missing.append(spec.name)
-        return missing
+        """What the account lacks before `panal listen` can pull from it (names to show)."""
+        return [
+            spec.name
+            for spec in self.settings
+            if spec.required and self.setting(account, spec.name) in (None, "", [])
+        ]
 
     @classmethod
     def base_url_setting(cls) -> Setting | None:

@@ -35,7 +35,7 @@ def load(org, *, replies: int = 40, seed: int = 11) -> int:
     newest = dict(
         Mention.objects.filter(organisation=org)
         .values("account_id")
-        .annotate(last=Max("received_at"))
+        .annotate(last=Max("created_at"))
         .values_list("account_id", "last")
     )
     for account in accounts:

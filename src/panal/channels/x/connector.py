@@ -221,6 +221,17 @@ class XConnector(Connector):
         return parsed
 
     # -- poll --------------------------------------------------------------------------
+    def missing_settings(self, account) -> list[str]:
+        missing = super().missing_settings(account)
+        streams = self.setting(account, "stream") and self.setting(account, "stream_rules")
+        if not self.sources(account) and not streams:
+            missing.append("search_queries or user_id (or stream_rules)")
+        elif not (
+            self.setting(account, "bearer_token") or self.setting(account, "user_access_token")
+        ):
+            missing.append("bearer_token")
+        return missing
+
     def sources(self, account) -> list[tuple[str, str, dict, str]]:
         """(cursor key, path, params, name of the page-token parameter) per source."""
         found = []
