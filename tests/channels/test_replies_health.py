@@ -274,3 +274,11 @@ def test_an_item_and_its_edit_in_one_delivery_keep_both_texts(tg):
     mention = stored(tg.account, sample.external_id)
     assert mention.text == "Ya llegó, gracias"
     assert [v.text for v in mention.versions.all()] == [sample.text]
+
+
+def test_an_account_without_its_credentials_refuses_replies(tg, mention, users):
+    tg.account.credentials = {}
+    tg.account.save()
+    mention.account.refresh_from_db()
+    with pytest.raises(replies.ReplyRefused, match="not configured: token missing"):
+        replies.send_reply(users["agent"], mention, "Hola")

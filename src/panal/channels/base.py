@@ -353,6 +353,10 @@ class Connector:
             if spec.required and self.setting(account, spec.name) in (None, "", [])
         ]
 
+    def missing_for_pull(self, account: ChannelAccount) -> list[str]:
+        """What `panal listen` needs besides the required settings (sources, tokens)."""
+        return self.missing_settings(account)
+
     @classmethod
     def base_url_setting(cls) -> Setting | None:
         return next((s for s in cls.settings if s.name == "base_url"), None)

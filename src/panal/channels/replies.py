@@ -49,6 +49,12 @@ def refusal(mention, text: str | None = None, now=None) -> str | None:
         }
     if not account.is_active:
         return _("The channel account “%(name)s” is inactive.") % {"name": account.name}
+    missing = connector.missing_settings(account)
+    if missing:
+        return _("The channel account “%(name)s” is not configured: %(missing)s missing.") % {
+            "name": account.name,
+            "missing": ", ".join(missing),
+        }
     if mention.deleted_at is not None:
         return _("The mention was deleted by its author.")
     if mention.reply_capability == ReplyCapability.NONE:

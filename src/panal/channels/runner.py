@@ -47,7 +47,7 @@ def pulling_accounts(
     for account in accounts:
         connector = connector_for(account.kind)
         if connector and connector.capabilities & {Capability.POLL, Capability.STREAM}:
-            missing = connector.missing_settings(account)
+            missing = connector.missing_for_pull(account)
             if missing:
                 if skipped is not None:
                     skipped.append((account, missing))

@@ -221,8 +221,8 @@ class XConnector(Connector):
         return parsed
 
     # -- poll --------------------------------------------------------------------------
-    def missing_settings(self, account) -> list[str]:
-        missing = super().missing_settings(account)
+    def missing_for_pull(self, account) -> list[str]:
+        missing = super().missing_for_pull(account)
         streams = self.setting(account, "stream") and self.setting(account, "stream_rules")
         if not self.sources(account) and not streams:
             missing.append("search_queries or user_id (or stream_rules)")
