@@ -158,3 +158,9 @@ def test_bad_settings_are_refused_in_the_admin(admin_client, org):
     )
     assert "has no setting" in unknown.content.decode()
     assert not ChannelAccount.objects.filter(slug="admin-bot").exists()
+
+
+def test_tool_administrators_see_replies_cursors_and_deliveries(admin_client, client_for):
+    for model in ("outboundmessage", "cursor", "inbounddelivery"):
+        assert admin_client.get(f"/admin/channels/{model}/").status_code == 200
+    assert client_for(Role.AGENT).get("/admin/channels/outboundmessage/").status_code in (302, 403)

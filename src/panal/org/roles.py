@@ -66,6 +66,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             for action in ("view", "add", "change", "delete")
         ),
         "channels.view_inbounddelivery",
+        "channels.view_outboundmessage",
+        "channels.view_cursor",
         *TRAIN_MODELS,
     ],
     # Any employee: read access to listening results and the regular reports.
