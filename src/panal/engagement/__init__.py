@@ -1,0 +1,1 @@
+"""Engagement: routing, cases, SLA (issue 8)."""
