@@ -84,7 +84,9 @@ def test_retrain_promotes_a_model_that_learnt_the_organisations_praise(
     shipped = sentiment.shipped()
     correct_all(ZUMBON, "sentiment", lambda text, held: "positive", org)
     held_out = list(Correction.objects.filter(held_out=True))
-    assert 1 <= len(held_out) < len(ZUMBON) / 2
+    # Some corrections are kept back to judge on, and most are learnt from.
+    assert held_out, "no correction was held out"
+    assert len(held_out) < len(ZUMBON) / 2, f"{len(held_out)} of {len(ZUMBON)} held out"
 
     out = retrain("--org", "acme", "--task", "sentiment", "--user", "analyst")
 

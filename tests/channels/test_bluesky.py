@@ -284,7 +284,9 @@ def test_stored_fields_come_from_the_commit(h):
     emoji = stored(h.account, sample(h, "commit_create__emoji.json").external_id)
     assert emoji.urls == ["https://acme.example/oferta"]
     assert emoji.media[0]["alt"] == "Foto de la tienda Acme 🏪"
-    assert emoji.media[0]["url"].startswith("https://cdn.bsky.app/img/feed_fullsize/plain/did:plc:")
+    # A blob reference in the author's repository, not a made-up link to a media host.
+    assert emoji.media[0]["external_id"].startswith("baf")
+    assert emoji.media[0]["did"].startswith("did:plc:") and "url" not in emoji.media[0]
 
 
 def test_the_filter_keeps_only_relevant_posts(h):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from panal.channels import deliveries, replies
+from panal.channels import replies
 from panal.channels.base import AuthFailed, RateLimited, connector_for
 from panal.channels.models import InboundDelivery, OutboundMessage
 from panal.core import clock
@@ -18,7 +18,8 @@ from panal.demo import builders
 from panal.listening.models import Mention
 from tests.fakes.meta_graph import FakeGraph, MetaSender
 
-from .contract import Contract, Harness, Sample, stored
+from .contract import Contract, Sample, stored
+from .meta_harness import MetaHarness
 
 FIXTURES = Path(__file__).resolve().parents[2] / "src/panal/channels/facebook/fixtures"
 TOKEN = "EAAGm0PX4ZCpsBAFakePageToken0123"
@@ -40,7 +41,7 @@ def now_ms(delta: timedelta = timedelta()) -> int:
     return int((clock.now() + delta).timestamp() * 1000)
 
 
-class FacebookHarness(Harness):
+class FacebookHarness(MetaHarness):
     kind = "facebook"
     can_delete = True
 
@@ -65,9 +66,6 @@ class FacebookHarness(Harness):
         self.account.save()
         self.client = Client()
         self.last: tuple[bytes, dict] | None = None
-
-    def stop(self):
-        self.graph.stop()
 
     @property
     def path(self) -> str:
@@ -104,18 +102,6 @@ class FacebookHarness(Harness):
                 )
         return out
 
-    def post(self, body: bytes, headers: dict | None = None):
-        headers = headers if headers is not None else self.sender.headers(body)
-        self.last = (body, headers)
-        return self.client.post(
-            self.path, data=body, content_type="application/json", headers=headers
-        )
-
-    def deliver(self, entries: list[dict]):
-        response = self.post(self.sender.body(entries))
-        assert response.status_code == 200, response.content
-        return response
-
     def publish(self, sample, event="created", *, new_text=""):
         payload = copy.deepcopy(sample.data)
         entry = payload["entry"][0]
@@ -137,25 +123,8 @@ class FacebookHarness(Harness):
                 raise AssertionError("Messenger sends no webhook when a message is unsent")
         self.deliver(payload["entry"])
 
-    def collect(self):
-        deliveries.drain_all()
-
-    def redeliver(self):
-        body, headers = self.last
-        assert self.post(body, headers).status_code == 200
-
-    def post_forged(self, sample):
-        body = self.sender.body(sample.data["entry"])
-        return self.post(body, self.sender.headers(body, secret="not-the-app-secret"))
-
     def post_malformed(self):
         return self.post(b'{"object":"page","entry":[{"id":"104857600123456","changes":[')
-
-    def replies_received(self):
-        return [{"text": s["text"], "in_reply_to": s["target"]} for s in self.graph.sent]
-
-    def echo_replies(self):
-        self.deliver(self.graph.echo_entries())
 
     def rate_limit_next(self, seconds):
         self.graph.throttle_next(seconds)

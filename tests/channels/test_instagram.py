@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from panal.channels import deliveries, replies
+from panal.channels import replies
 from panal.channels.base import connector_for
 from panal.channels.models import InboundDelivery, OutboundMessage
 from panal.core import clock
@@ -18,7 +18,8 @@ from panal.demo import builders
 from panal.listening.models import Mention
 from tests.fakes.meta_graph import FakeGraph, MetaSender, change_entry
 
-from .contract import Contract, Harness, Sample, stored
+from .contract import Contract, Sample, stored
+from .meta_harness import MetaHarness
 
 FIXTURES = Path(__file__).resolve().parents[2] / "src/panal/channels/instagram/fixtures"
 TOKEN = "IGQWRFakeInstagramToken0123"
@@ -40,7 +41,7 @@ def now_ms(delta: timedelta = timedelta()) -> int:
     return int((clock.now() + delta).timestamp() * 1000)
 
 
-class InstagramHarness(Harness):
+class InstagramHarness(MetaHarness):
     kind = "instagram"
 
     def start(self):
@@ -67,9 +68,6 @@ class InstagramHarness(Harness):
         self.account.save()
         self.client = Client()
         self.last: tuple[bytes, dict] | None = None
-
-    def stop(self):
-        self.graph.stop()
 
     @property
     def path(self) -> str:
@@ -106,18 +104,6 @@ class InstagramHarness(Harness):
                 )
         return out
 
-    def post(self, body: bytes, headers: dict | None = None):
-        headers = headers if headers is not None else self.sender.headers(body)
-        self.last = (body, headers)
-        return self.client.post(
-            self.path, data=body, content_type="application/json", headers=headers
-        )
-
-    def deliver(self, entries: list[dict]):
-        response = self.post(self.sender.body(entries))
-        assert response.status_code == 200, response.content
-        return response
-
     def publish(self, sample, event="created", *, new_text=""):
         payload = copy.deepcopy(sample.data)
         entry = payload["entry"][0]
@@ -134,30 +120,13 @@ class InstagramHarness(Harness):
                 message["message"] = {"mid": message["message"]["mid"], "is_deleted": True}
         self.deliver(payload["entry"])
 
-    def collect(self):
-        deliveries.drain_all()
-
-    def redeliver(self):
-        body, headers = self.last
-        assert self.post(body, headers).status_code == 200
-
-    def post_forged(self, sample):
-        body = self.sender.body(sample.data["entry"])
-        return self.post(body, self.sender.headers(body, secret="not-the-app-secret"))
-
     def post_malformed(self):
         return self.post(b'{"object":"instagram","entry":{"id":"17841400000000001"}}')
-
-    def replies_received(self):
-        return [{"text": s["text"], "in_reply_to": s["target"]} for s in self.graph.sent]
 
     def reply_target_id(self, sample):
         if "messaging" in sample.data["entry"][0]:
             return sample.thread_external_id  # a Direct answer goes to the person
         return sample.external_id
-
-    def echo_replies(self):
-        self.deliver(self.graph.echo_entries())
 
     def rate_limit_next(self, seconds):
         self.graph.throttle_next(seconds, code=4)

@@ -350,7 +350,12 @@ def _blob_cid(blob: Any) -> str:
 
 
 def _media(did: str, record: dict) -> tuple[list[dict], str]:
-    """Images and video of the post (CDN links), and a text to use when `text` is empty."""
+    """Images and video of the post, and a text to use when `text` is empty.
+
+    Media are blobs in the author's repository: kept as their CID (`external_id`) with the
+    author's DID, fetched only if someone asks (`com.atproto.sync.getBlob` on the
+    account's own host); Panal never makes up a link to a network's media host.
+    """
     embed = record.get("embed")
     if not isinstance(embed, dict):
         return [], ""
@@ -364,16 +369,15 @@ def _media(did: str, record: dict) -> tuple[list[dict], str]:
                 continue
             alt = image.get("alt") if isinstance(image.get("alt"), str) else ""
             cid = _blob_cid(image.get("image"))
-            url = f"https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg" if cid else ""
-            found.append({"type": "image", "url": url, "alt": alt[:2000]})
+            found.append({"type": "image", "external_id": cid, "did": did, "alt": alt[:2000]})
             if alt:
                 alts.append(alt)
         return found, "\n".join(alts) or "[image]"
     if mtype.startswith("app.bsky.embed.video"):
         cid = _blob_cid(media.get("video"))
-        url = f"https://video.bsky.app/watch/{did}/{cid}/playlist.m3u8" if cid else ""
         alt = media.get("alt") if isinstance(media.get("alt"), str) else ""
-        return [{"type": "video", "url": url, "alt": alt[:2000]}], alt or "[video]"
+        video = {"type": "video", "external_id": cid, "did": did, "alt": alt[:2000]}
+        return [video], alt or "[video]"
     if mtype.startswith("app.bsky.embed.external"):
         external = media.get("external") if isinstance(media.get("external"), dict) else {}
         title = external.get("title") if isinstance(external.get("title"), str) else ""
