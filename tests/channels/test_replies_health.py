@@ -282,3 +282,10 @@ def test_an_account_without_its_credentials_refuses_replies(tg, mention, users):
     mention.account.refresh_from_db()
     with pytest.raises(replies.ReplyRefused, match="not configured: token missing"):
         replies.send_reply(users["agent"], mention, "Hola")
+
+
+def test_the_health_page_names_what_an_account_lacks(tg, client_for):
+    tg.account.credentials = {}
+    tg.account.save()
+    html = client_for(Role.TOOL_ADMIN).get("/channels/").content.decode()
+    assert "Not configured; missing: <span" in html and ">token</span>" in html

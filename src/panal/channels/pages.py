@@ -84,5 +84,14 @@ def channels_page(request: HttpRequest) -> HttpResponse:
         .select_related("organisation")
         .order_by("organisation__name", "name")
     )
-    rows = [{"account": a, "problems": health.problems(a)} for a in accounts]
+    rows = []
+    for account in accounts:
+        connector = connector_for(account.kind)
+        rows.append(
+            {
+                "account": account,
+                "problems": health.problems(account),
+                "missing": connector.missing_settings(account) if connector else [],
+            }
+        )
     return render(request, "channels/health.html", {"section": "channels", "rows": rows})

@@ -39,7 +39,12 @@ def load(org, *, replies: int = 40, seed: int = 11) -> int:
         .values_list("account_id", "last")
     )
     for account in accounts:
-        account.health = Health.CONNECTED if account.pk in newest else Health.UNKNOWN
+        connector = connector_for(account.kind)
+        configured = connector is not None and not connector.missing_settings(account)
+        # Only accounts that could really be called show as connected; the others wait
+        # for their credentials (the channels page says which).
+        connected = configured and account.pk in newest
+        account.health = Health.CONNECTED if connected else Health.UNKNOWN
         account.health_changed_at = now
         account.last_event_at = newest.get(account.pk)
         if account.kind == "instagram":

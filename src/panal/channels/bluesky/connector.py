@@ -164,7 +164,10 @@ class BlueskyConnector(Connector):
             kind="list",
         ),
         Setting(
-            "stream", "Follow Jetstream (true) or poll search and notifications.", True, kind="bool"
+            "stream",
+            "Follow Jetstream (true) or poll search and notifications.",
+            default=True,
+            kind="bool",
         ),
     )
 
