@@ -125,7 +125,14 @@ def test_unconfigured_accounts_are_named_and_left_alone(org):
     assert pulling_accounts(skipped=skipped) == []
     reasons = {account.slug: missing for account, missing in skipped}
     assert reasons["bare-m"] == ["base_url", "access_token"]
-    assert reasons["bare-x"] == ["search_queries or user_id (or stream_rules)"]
+    assert reasons["bare-x"] == ["bearer_token, user_access_token or consumer_secret"]
+    x.credentials = {"consumer_secret": "webhooks-only"}
+    x.save()
+    skipped = []
+    pulling_accounts(skipped=skipped)
+    assert dict((a.slug, m) for a, m in skipped)["bare-x"] == [
+        "search_queries or user_id (or stream_rules)"
+    ]
     x.settings = {"search_queries": ["acme"]}
     x.save()
     masto.settings = {"base_url": "https://masto.example"}

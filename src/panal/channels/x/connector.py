@@ -221,8 +221,19 @@ class XConnector(Connector):
         return parsed
 
     # -- poll --------------------------------------------------------------------------
+    def missing_settings(self, account) -> list[str]:
+        """No single setting is required, but an account with no credential at all can
+        neither receive (webhook secret, bearer token) nor answer (user token)."""
+        missing = super().missing_settings(account)
+        names = ("bearer_token", "user_access_token", "consumer_secret")
+        if not any(self.setting(account, name) for name in names):
+            missing.append("bearer_token, user_access_token or consumer_secret")
+        return missing
+
     def missing_for_pull(self, account) -> list[str]:
         missing = super().missing_for_pull(account)
+        if missing:
+            return missing
         streams = self.setting(account, "stream") and self.setting(account, "stream_rules")
         if not self.sources(account) and not streams:
             missing.append("search_queries or user_id (or stream_rules)")
