@@ -130,7 +130,7 @@ def test_unconfigured_accounts_are_named_and_left_alone(org):
     x.save()
     skipped = []
     pulling_accounts(skipped=skipped)
-    assert dict((a.slug, m) for a, m in skipped)["bare-x"] == [
+    assert {a.slug: m for a, m in skipped}["bare-x"] == [
         "search_queries or user_id (or stream_rules)"
     ]
     x.settings = {"search_queries": ["acme"]}
