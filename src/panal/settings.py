@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "panal.listening",
     "panal.channels",
     "panal.understanding",
+    "panal.engagement",
     "panal.api",
     "panal.demo",
 ]

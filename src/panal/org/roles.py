@@ -14,6 +14,10 @@ ANSWER = ["listening.draft_reply", "listening.publish_reply", "listening.correct
 # seeing versions and scores, and retraining, promoting or rolling back (change).
 SEE_MODELS = ["understanding.view_orgmodel", "understanding.view_correction"]
 TRAIN_MODELS = [*SEE_MODELS, "understanding.change_orgmodel"]
+# Cases (docs/engagement.md#roles): seeing them, handling them, deciding approvals.
+SEE_CASES = ["engagement.view_case"]
+WORK_CASES = [*SEE_CASES, "engagement.work_case", "engagement.view_article"]
+APPROVE = ["engagement.approve_request", "engagement.view_approval"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.DIRECTOR: [
@@ -24,28 +28,50 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "org.manage_organisation",
         "channels.view_channelaccount",
         *SEE_MODELS,
+        *WORK_CASES,
+        *APPROVE,
+        "engagement.manage_rules",
+        "engagement.manage_engagement",
+        "engagement.offboard_member",
+        "engagement.view_all_cases",
+        "engagement.answer_any_case",
+        "engagement.add_article",
+        "engagement.change_article",
     ],
-    Role.AREA_MANAGER: [*READ, *ANSWER],
+    Role.AREA_MANAGER: [*READ, *ANSWER, *WORK_CASES, *APPROVE, "engagement.manage_rules"],
     Role.ANALYST: [
         *READ,
         "listening.correct_mention",
         "listening.manage_queries",
         "listening.ingest_mention",
         *TRAIN_MODELS,
+        *SEE_CASES,
+        "engagement.view_all_cases",
     ],
-    Role.AGENT: [*READ, *ANSWER],
+    Role.AGENT: [*READ, *ANSWER, *WORK_CASES],
     Role.COMMUNITY_MANAGER: [
         *READ,
         *ANSWER,
         "listening.manage_queries",
         "channels.view_channelaccount",
+        *WORK_CASES,
+        "engagement.manage_rules",
+        "engagement.view_all_cases",
+        "engagement.answer_any_case",
+        "engagement.add_article",
+        "engagement.change_article",
     ],
     # Agency staff may draft but never publish or reach out without approval.
-    Role.AGENCY: [*READ, "listening.draft_reply"],
-    Role.CRM_CALL_CENTER: [*READ, "listening.draft_reply", "listening.publish_reply"],
+    Role.AGENCY: [*READ, "listening.draft_reply", *SEE_CASES],
+    Role.CRM_CALL_CENTER: [
+        *READ, "listening.draft_reply", "listening.publish_reply", *WORK_CASES,
+    ],  # fmt: skip
     # External allies: no access to the inbox; briefs come with a later issue.
     Role.ADVOCATE: [],
-    Role.CURATOR: [*READ, "listening.draft_reply"],
+    Role.CURATOR: [
+        *READ, "listening.draft_reply", *SEE_CASES, "engagement.view_article",
+        "engagement.add_article", "engagement.change_article",
+    ],  # fmt: skip
     Role.TOOL_ADMIN: [
         *READ,
         "listening.ingest_mention",
@@ -62,6 +88,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
                 ("auth", "group"),
                 ("channels", "channelaccount"),
                 ("api", "apitoken"),
+                ("engagement", "engagementconfig"),
+                ("engagement", "agentprofile"),
+                ("engagement", "replytemplate"),
             ]
             for action in ("view", "add", "change", "delete")
         ),
@@ -69,6 +98,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.view_outboundmessage",
         "channels.view_cursor",
         *TRAIN_MODELS,
+        "engagement.manage_engagement",
+        "engagement.offboard_member",
     ],
     # Any employee: read access to listening results and the regular reports.
     Role.EVERYONE: list(READ),
