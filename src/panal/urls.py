@@ -10,5 +10,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("panal.understanding.urls")),
     path("", include("panal.channels.page_urls")),
+    path("", include("panal.engagement.urls")),
     path("", include("panal.listening.urls")),
 ]

@@ -8,4 +8,4 @@ class EngagementConfig(AppConfig):
     verbose_name = _("Engagement")
 
     def ready(self) -> None:
-        from . import stages  # noqa: F401 - registers the routing stage
+        pass  # the routing stage registers once the engagement pieces are in

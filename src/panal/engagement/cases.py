@@ -242,7 +242,7 @@ def notify(users: Iterable, organisation_id: int, kind: str, text: str, case=Non
         Notification(
             organisation_id=organisation_id, user_id=getattr(u, "pk", u), kind=kind,
             case=case, text=text[:500], created_at=now,
-        )  # fmt: skip
+        )
         for u in {getattr(u, "pk", u) for u in users if u is not None}
     ]
     Notification.objects.bulk_create(rows)

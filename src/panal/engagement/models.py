@@ -203,6 +203,9 @@ class CaseMention(models.Model):
     class Meta:
         indexes = [models.Index(fields=["case", "added_at"], name="casemention_case")]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.mention_id}"
+
 
 class CaseAccess(models.Model):
     """A team that sees the case besides its owner (the queries' copy of
@@ -215,6 +218,9 @@ class CaseAccess(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["team", "case"], name="caseaccess_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.team_id}"
 
 
 class CaseEvent(models.Model):
@@ -255,6 +261,9 @@ class CaseEvent(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="caseevent_case_at")]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
 
 class Note(models.Model):
     """An internal note on a case; @username mentions notify those people."""
@@ -268,6 +277,9 @@ class Note(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.body[:60]}"
 
 
 class Notification(models.Model):
@@ -292,6 +304,9 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class Rule(models.Model):
@@ -335,6 +350,9 @@ class RuleFire(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["rule", "-at"], name="rulefire_rule_at")]
 
+    def __str__(self) -> str:
+        return f"{self.rule_name} @ {self.mention_id}"
+
 
 class AgentProfile(models.Model):
     """How work reaches a person: capacity, skills, languages, availability."""
@@ -351,6 +369,9 @@ class AgentProfile(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organisation", "user"], name="agentprofile_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.organisation_id})"
 
 
 class Approval(models.Model):
@@ -384,6 +405,9 @@ class Approval(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organisation", "status"], name="approval_org_status")]
 
+    def __str__(self) -> str:
+        return self.summary
+
 
 class Goodwill(models.Model):
     """A refund, credit or gift on a case: the ledger of authority used."""
@@ -415,6 +439,9 @@ class Goodwill(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency}"
 
 
 class ReplyTemplate(models.Model):
@@ -472,6 +499,9 @@ class Draft(models.Model):
     class Meta:
         ordering = ["-updated_at"]
 
+    def __str__(self) -> str:
+        return self.text[:60]
+
 
 class Presence(models.Model):
     """Who has a case open right now, and whether they are typing (collision detection)."""
@@ -488,6 +518,9 @@ class Presence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "user"], name="presence_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.state} {self.case_id}"
+
 
 class Lead(models.Model):
     """A sales lead from purchase intent, with the conversation (its case) attached."""
@@ -501,7 +534,9 @@ class Lead(models.Model):
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
     organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
     contact = models.ForeignKey(
         "listening.Author", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
@@ -516,6 +551,9 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class Article(models.Model):
@@ -557,7 +595,10 @@ class Csat(models.Model):
         related_name="+",
     )  # fmt: skip
     sent_at = models.DateTimeField()
-    score = models.PositiveSmallIntegerField(null=True, blank=True)  # 1–5
+    score = models.PositiveSmallIntegerField(null=True, blank=True)  # 1 to 5
     comment = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_via = models.CharField(max_length=10, blank=True)  # channel / link
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.score}"

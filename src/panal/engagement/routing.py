@@ -1,0 +1,547 @@
+"""Routing: every understood mention goes where the organisation's engagement model says,
+through its playbook and its rules, and opens or joins a case (docs/engagement.md#routing).
+
+For a batch of one organisation's mentions the `Router` reads, in a fixed number of
+queries, their understanding, the cases their conversations already have, the contacts'
+earlier cases and the pending satisfaction surveys; then for each mention, in memory:
+
+1. facts (intents, sentiment, urgency, brand, language, channel; a crisis when urgency
+   is critical or crisis words were heard) → the playbook → the model's `Decision`;
+2. the rules, in order, each seeing the mention, its understanding, the routing, the case
+   it would join and the contact (`rules.context`); their actions change the plan;
+3. the plan is carried out: a later message of a conversation with an open (or recently
+   resolved) case joins it; otherwise a new case opens when the playbook or a rule says
+   so, with SLA deadlines on the organisation's business hours, the teams that see and
+   answer it, an assignee chosen by the assignment strategy, its history (opened, routed,
+   each rule) and, for purchase intent, a lead.
+
+Everything is written with a handful of bulk inserts per batch. Already-linked mentions
+(a re-run after an edit) are left alone, so routing is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+
+from panal.core import clock
+from panal.org.models import Membership, Organisation, Team
+
+from . import cases as case_services
+from .models import (
+    PRIORITY_RANK,
+    Case,
+    CaseAccess,
+    CaseEvent,
+    CaseMention,
+    Notification,
+    Priority,
+    RuleFire,
+)
+from .models_of_engagement import ALL, MODELS, Decision, Facts, TeamInfo, Teams
+from .playbooks import Playbook
+
+log = logging.getLogger(__name__)
+
+Kind = CaseEvent.Kind
+Status = Case.Status
+# A message in a conversation whose case was resolved this recently reopens it; later
+# it opens a new case (as Zendesk's follow-ups do).
+REOPEN_WITHIN = timedelta(days=7)
+PRIORITIES = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.CRITICAL]
+CRISIS_LEVELS = frozenset({"critical"})
+LEAD_ACTIONS = frozenset({"create_lead"})
+# Departments that manage a team's queue (notified on escalations).
+MANAGER_ROLES = ("area_manager", "director")
+
+
+def escalated(priority: str) -> str:
+    index = PRIORITIES.index(priority) if priority in PRIORITIES else 1
+    return PRIORITIES[min(index + 1, len(PRIORITIES) - 1)]
+
+
+def facts_of(mention, understanding) -> Facts:
+    """What routing knows of a mention (its understanding may be missing)."""
+    if understanding is None:
+        return Facts(
+            brand_id=mention.brand_id, lang=mention.lang or "", channel=mention.channel,
+            visibility=mention.visibility,
+        )  # fmt: skip
+    intents = tuple(
+        item["label"]
+        for item in sorted(
+            understanding.intents or (), key=lambda i: -float(i.get("confidence") or 0)
+        )
+        if isinstance(item, dict) and item.get("label")
+    )
+    reasons = understanding.urgency_reasons or ()
+    crisis = understanding.urgency_level in CRISIS_LEVELS or any(
+        isinstance(r, dict) and r.get("reason") == "crisis" for r in reasons
+    )
+    return Facts(
+        intents=intents,
+        sentiment=understanding.sentiment or "neutral",
+        urgency_level=understanding.urgency_level or "normal",
+        brand_id=mention.brand_id,
+        lang=understanding.lang or mention.lang or "",
+        channel=mention.channel,
+        visibility=mention.visibility,
+        is_crisis=crisis,
+    )
+
+
+@dataclass
+class Plan:
+    """What routing will do with one mention (before anything is written)."""
+
+    mention: Any
+    facts: Facts
+    playbook: Playbook
+    decision: Decision
+    case: Case | None = None  # the existing case it joins
+    opens: bool = False
+    priority: str = Priority.NORMAL
+    owner_team_id: int | None = None
+    assignee_id: int | None = None
+    tags: list[str] = field(default_factory=list)
+    notify_teams: set[int] = field(default_factory=set)
+    notify_users: set[int] = field(default_factory=set)
+    lead: bool = False
+    auto_replies: list[str] = field(default_factory=list)
+    fired: list = field(default_factory=list)
+    escalated: bool = False
+
+
+class Router:
+    """One organisation's routing, prepared once per batch."""
+
+    def __init__(self, organisation: Organisation, now=None):
+        self.organisation = organisation
+        self.now = now or clock.now()
+        self.settings = case_services.settings_for(organisation)
+        config = self.settings.config
+        team_rows = list(Team.objects.filter(organisation=organisation))
+        self.team_rows = {t.pk: t for t in team_rows}
+        self.teams_by_slug = {t.slug: t.pk for t in team_rows}
+        self.teams = Teams(
+            [TeamInfo.of(t) for t in team_rows], director_team_id=config.director_team_id
+        )
+        self.model = MODELS.get(organisation.engagement_model) or MODELS["hub_and_spoke"]
+        self.crm_team_id = next(
+            (t.pk for t in sorted(team_rows, key=lambda t: t.slug)
+             if t.department == "crm_call_center"), None,
+        )  # fmt: skip
+        self.ruleset = _ruleset(organisation.pk)
+        self._pool = None
+        self._members: dict[int, list[int]] | None = None
+        self._managers: dict[int, list[int]] | None = None
+        self._users_by_name: dict[str, int] | None = None
+
+    @classmethod
+    def for_org(cls, organisation: Organisation | int, now=None) -> Router:
+        if not isinstance(organisation, Organisation):
+            organisation = Organisation.objects.get(pk=organisation)
+        return cls(organisation, now)
+
+    # -- lookups, loaded on first use ----------------------------------------------------
+
+    @property
+    def pool(self):
+        if self._pool is None:
+            from .assignment import Pool
+
+            self._pool = Pool.for_org(self.organisation.pk, now=self.now)
+        return self._pool
+
+    def _load_members(self) -> None:
+        members: dict[int, list[int]] = defaultdict(list)
+        managers: dict[int, list[int]] = defaultdict(list)
+        names: dict[str, int] = {}
+        for user_id, team_id, roles, username in Membership.objects.filter(
+            organisation=self.organisation, is_active=True
+        ).values_list("user_id", "team_id", "roles", "user__username"):
+            names[username] = user_id
+            if team_id is not None:
+                members[team_id].append(user_id)
+                if any(r in MANAGER_ROLES for r in roles or ()):
+                    managers[team_id].append(user_id)
+        self._members, self._managers, self._users_by_name = members, managers, names
+
+    def members(self, team_id: int) -> list[int]:
+        if self._members is None:
+            self._load_members()
+        return self._members.get(team_id, [])
+
+    def managers(self, team_id: int) -> list[int]:
+        if self._managers is None:
+            self._load_members()
+        return self._managers.get(team_id, [])
+
+    def user_id(self, username: str) -> int | None:
+        if self._users_by_name is None:
+            self._load_members()
+        return self._users_by_name.get(username)
+
+    # -- deciding (pure: no writes) ---------------------------------------------------------
+
+    def decide(self, mention, understanding) -> tuple[Facts, Playbook, Decision]:
+        facts = facts_of(mention, understanding)
+        playbook = self.settings.playbooks.choose(facts)
+        return facts, playbook, self.model.decide(facts, self.teams, playbook)
+
+    def plan(
+        self, mention, understanding, *, case: Case | None = None, contact_cases: int = 0
+    ) -> Plan:
+        facts, playbook, decision = self.decide(mention, understanding)
+        plan = Plan(
+            mention=mention, facts=facts, playbook=playbook, decision=decision, case=case,
+            opens=playbook.opens_case, priority=playbook.priority,
+            owner_team_id=decision.owner_team_id,
+            notify_teams=set(decision.also_notify),
+            lead=bool(LEAD_ACTIONS.intersection(playbook.actions)),
+        )  # fmt: skip
+        if self.ruleset is not None:
+            from . import rules
+
+            ctx = rules.context(
+                mention, understanding, playbook=playbook, decision=decision, case=case,
+                is_new_case=case is None, contact_cases=contact_cases,
+                teams_by_id=self.team_rows,
+            )  # fmt: skip
+            plan.fired = self.ruleset.evaluate(ctx)
+            for fired in plan.fired:
+                for action in fired.actions:
+                    self._apply(plan, action)
+        return plan
+
+    def _apply(self, plan: Plan, action: dict) -> None:
+        kind = action.get("type")
+        if kind == "assign":
+            if action.get("team"):
+                team_id = self.teams_by_slug.get(action["team"])
+                if team_id is not None:
+                    plan.owner_team_id = team_id
+                    plan.opens = True
+            if action.get("user"):
+                user_id = self.user_id(action["user"])
+                if user_id is not None:
+                    plan.assignee_id = user_id
+                    plan.opens = True
+        elif kind == "tag":
+            for tag in action.get("tags") or ():
+                if tag not in plan.tags:
+                    plan.tags.append(tag)
+        elif kind == "priority":
+            if action.get("value") in PRIORITY_RANK:
+                plan.priority = action["value"]
+        elif kind == "escalate":
+            plan.priority = escalated(plan.priority)
+            plan.escalated = True
+            plan.opens = True
+            if self.teams.director_team is not None:
+                plan.notify_teams.add(self.teams.director_team.id)
+        elif kind == "notify":
+            if action.get("team") and action["team"] in self.teams_by_slug:
+                plan.notify_teams.add(self.teams_by_slug[action["team"]])
+            if action.get("user"):
+                user_id = self.user_id(action["user"])
+                if user_id is not None:
+                    plan.notify_users.add(user_id)
+        elif kind == "auto_reply":
+            if action.get("template"):
+                plan.auto_replies.append(action["template"])
+        elif kind == "open_case":
+            plan.opens = True
+        elif kind == "create_lead":
+            plan.lead = True
+            plan.opens = True
+        elif kind == "hand_to_crm" and self.crm_team_id is not None:
+            plan.owner_team_id = self.crm_team_id
+            plan.opens = True
+
+    # -- routing a batch ----------------------------------------------------------------
+
+    def route(self, mentions: Sequence) -> list[Plan]:
+        """Route these mentions of this organisation; returns the plans carried out."""
+        from panal.understanding.models import Understanding
+
+        ids = [m.pk for m in mentions]
+        linked = set(
+            CaseMention.objects.filter(mention_id__in=ids).values_list("mention_id", flat=True)
+        )
+        todo = [m for m in mentions if m.pk not in linked and m.deleted_at is None]
+        if not todo:
+            return []
+        understanding = {
+            u.mention_id: u
+            for u in Understanding.objects.filter(mention_id__in=[m.pk for m in todo]).only(
+                "mention_id", "lang", "sentiment", "sentiment_score", "intents", "urgency",
+                "urgency_level", "urgency_reasons",
+            )
+        }
+        todo = self._capture_csat(todo)
+        existing = self._open_cases_of(todo)
+        contact_cases = self._contact_cases(todo)
+        plans: list[Plan] = []
+        new_by_root: dict[int, Plan] = {}
+        joins: list[tuple[Plan, Case | Plan]] = []
+        for mention in todo:
+            root = mention.thread_root_id or mention.id
+            case = existing.get(mention.thread_root_id) or existing.get(mention.parent_id)
+            plan = self.plan(
+                mention, understanding.get(mention.pk), case=case,
+                contact_cases=contact_cases.get(mention.author_id, 0),
+            )  # fmt: skip
+            plans.append(plan)
+            if case is not None:
+                joins.append((plan, case))
+            elif root in new_by_root and root != mention.id:
+                joins.append((plan, new_by_root[root]))
+            elif plan.opens:
+                new_by_root[mention.id] = plan
+        self._write(plans, joins)
+        return plans
+
+    def _capture_csat(self, mentions: list) -> list:
+        """Survey answers are recorded on their case, not routed as new work."""
+        from .models import Csat
+
+        authors = {m.author_id for m in mentions if m.author_id is not None}
+        if not authors:
+            return mentions
+        waiting = set(
+            Csat.objects.filter(
+                case__contact_id__in=authors, answered_at__isnull=True,
+                sent_at__gte=self.now - timedelta(days=7),
+            ).values_list("case__contact_id", flat=True)
+        )  # fmt: skip
+        if not waiting:
+            return mentions
+        from . import csat
+
+        return [m for m in mentions if m.author_id not in waiting or not csat.capture(m)]
+
+    def _open_cases_of(self, mentions: list) -> dict[int, Case]:
+        """The case of each conversation root or parent the batch replies to."""
+        keys = {m.thread_root_id for m in mentions} | {m.parent_id for m in mentions}
+        keys.discard(None)
+        if not keys:
+            return {}
+        found: dict[int, Case] = {}
+        cutoff = self.now - REOPEN_WITHIN
+        links = CaseMention.objects.filter(mention_id__in=keys).select_related("case")
+        for link in links:
+            case = link.case
+            if case.merged_into_id is not None:
+                continue
+            if case.is_open or (
+                case.status == Status.RESOLVED and (case.resolved_at or self.now) >= cutoff
+            ):
+                found[link.mention_id] = case
+        return found
+
+    def _contact_cases(self, mentions: list) -> dict[int, int]:
+        authors = {m.author_id for m in mentions if m.author_id is not None}
+        if not authors or self.ruleset is None:
+            return {}
+        return dict(
+            Case.objects.filter(contact_id__in=authors)
+            .values("contact_id")
+            .annotate(n=Count("id"))
+            .values_list("contact_id", "n")
+        )
+
+    def _write(self, plans: list[Plan], joins: list) -> None:
+        now = self.now
+        new_cases: list[Case] = []
+        links: list[CaseMention] = []
+        access: list[CaseAccess] = []
+        events: list[CaseEvent] = []
+        fires: list[RuleFire] = []
+        notices: list[Notification] = []
+        lead_cases: list[Case] = []
+        replies: list[tuple[Case, Any, str]] = []
+        strategy = self.settings.config.assignment
+        hours = self.settings.hours
+        case_of_plan: dict[int, Case] = {}
+        joining = {id(plan) for plan, _target in joins}
+        for plan in plans:
+            if id(plan) in joining or not plan.opens:
+                continue
+            case = self._new_case(plan, now, hours)
+            if plan.assignee_id is None and case.owner_team_id is not None and strategy != "manual":
+                chosen = self.pool.choose(
+                    case.owner_team_id, intent=case.intent, lang=case.lang, strategy=strategy
+                )
+                if chosen is not None:
+                    self.pool.took(chosen)
+                    case.assignee_id = chosen
+            elif plan.assignee_id is not None:
+                case.assignee_id = plan.assignee_id
+            case_of_plan[id(plan)] = case
+            new_cases.append(case)
+            links.append(CaseMention(case=case, mention_id=plan.mention.pk, added_at=now))
+            visible = plan.decision.visible_to
+            if visible is not ALL:
+                access.extend(
+                    CaseAccess(case=case, team_id=t) for t in case.visible_team_ids
+                )
+            events.append(CaseEvent(case=case, at=now, kind=Kind.OPENED, data={
+                "mention": plan.mention.pk, "intent": plan.playbook.intent,
+                "priority": case.priority,
+            }))  # fmt: skip
+            events.append(CaseEvent(case=case, at=now, kind=Kind.ROUTED, data={
+                **plan.decision.as_dict(), "owner_team": case.owner_team_id,
+            }))  # fmt: skip
+            if case.assignee_id is not None:
+                events.append(CaseEvent(case=case, at=now, kind=Kind.ASSIGNED, data={
+                    "before": None, "after": case.assignee_id,
+                    "how": "rule" if plan.assignee_id else strategy,
+                }))  # fmt: skip
+                notices.append(self._notice(case.assignee_id, Notification.Kind.ASSIGNED, case,
+                                            f"#{case.pk} {case.subject}"))  # fmt: skip
+            if plan.escalated:
+                events.append(CaseEvent(case=case, at=now, kind=Kind.ESCALATED,
+                                        data={"by": "rule"}))  # fmt: skip
+            if plan.lead:
+                lead_cases.append(case)
+            replies.extend((case, plan.mention, t) for t in plan.auto_replies)
+        for plan, target in joins:
+            case = case_of_plan.get(id(target)) if isinstance(target, Plan) else target
+            if case is None:  # its conversation's first message opened nothing
+                continue
+            case_of_plan[id(plan)] = case
+            links.append(CaseMention(case=case, mention_id=plan.mention.pk, added_at=now))
+            events.append(CaseEvent(case=case, at=now, kind=Kind.MENTION,
+                                    data={"mention": plan.mention.pk}))  # fmt: skip
+            replies.extend((case, plan.mention, t) for t in plan.auto_replies)
+        for plan in plans:
+            case = case_of_plan.get(id(plan))
+            if plan.fired:
+                from . import rules
+
+                fires.extend(rules.record_fires(
+                    self.organisation.pk, plan.mention.pk, case.pk if case else None,
+                    plan.fired, now,
+                ))  # fmt: skip
+                if case is not None:
+                    events.extend(
+                        CaseEvent(case=case, at=now, kind=Kind.RULE, data={
+                            "rule": f.rule_id, "name": f.rule_name,
+                            "actions": list(f.actions), "mention": plan.mention.pk,
+                        })
+                        for f in plan.fired
+                    )  # fmt: skip
+            if case is None:
+                continue
+            notify: set[int] = set(plan.notify_users)
+            for team_id in plan.notify_teams:
+                notify.update(self.members(team_id))
+            kind = Notification.Kind.CRISIS if plan.facts.is_crisis else Notification.Kind.NOTIFY
+            notices.extend(
+                self._notice(u, kind, case, f"#{case.pk} {case.subject}") for u in notify
+            )
+        with transaction.atomic():
+            Case.objects.bulk_create(new_cases, batch_size=500)
+            CaseMention.objects.bulk_create(links, batch_size=1000)
+            CaseAccess.objects.bulk_create(access, batch_size=1000)
+            CaseEvent.objects.bulk_create(events, batch_size=1000)
+            RuleFire.objects.bulk_create(fires, batch_size=1000)
+            Notification.objects.bulk_create(notices, batch_size=1000)
+            self._update_joined([c for p, c in joins if isinstance(c, Case)], now)
+            if new_cases and self._pool is not None:
+                self._pool.flush()
+            if lead_cases:
+                from . import leads
+
+                leads.bulk_create_for(lead_cases)
+            if replies:
+                transaction.on_commit(lambda: _auto_replies(replies))
+
+    def _new_case(self, plan: Plan, now, hours) -> Case:
+        mention = plan.mention
+        decision = plan.decision
+        priority = plan.priority if plan.priority in PRIORITY_RANK else Priority.NORMAL
+        owner = plan.owner_team_id
+        visible = decision.visible_to
+        answer = decision.may_answer
+        visible_ids = [] if visible is ALL else sorted(visible)
+        answer_ids = [] if answer is ALL else sorted(answer)
+        if owner is not None and visible is not ALL and owner not in visible_ids:
+            visible_ids.append(owner)
+        if owner is not None and answer is not ALL and owner not in answer_ids:
+            answer_ids.append(owner)
+        first_due, resolution_due = case_services.sla_deadlines(
+            self.settings, priority, mention.channel, now
+        )
+        return Case(
+            organisation_id=self.organisation.pk,
+            subject=case_services.subject_of(mention),
+            status=Status.NEW, is_open=True, priority=priority,
+            priority_rank=PRIORITY_RANK[priority], intent=plan.playbook.intent,
+            actions=list(plan.playbook.actions), tags=list(plan.tags),
+            lang=plan.facts.lang or mention.lang or "", channel=mention.channel,
+            account_id=mention.account_id, contact_id=mention.author_id,
+            first_mention_id=mention.pk, model=decision.model, owner_team_id=owner,
+            domain_team_id=decision.domain_team_id, visible_to_all=visible is ALL,
+            visible_team_ids=visible_ids, answer_all=answer is ALL,
+            answer_team_ids=answer_ids, shared=decision.shared,
+            route_reason=decision.reason[:2000], opened_at=now, updated_at=now,
+            first_response_due=first_due, resolution_due=resolution_due,
+        )  # fmt: skip
+
+    def _notice(self, user_id: int, kind: str, case: Case, text: str) -> Notification:
+        return Notification(
+            organisation_id=self.organisation.pk, user_id=user_id, kind=kind, case=case,
+            text=text[:500], created_at=self.now,
+        )  # fmt: skip
+
+    def _update_joined(self, joined: Iterable[Case], now) -> None:
+        for case in {c.pk: c for c in joined}.values():
+            if case.status in (Status.RESOLVED, Status.PENDING):
+                case_services.apply_status(case, Status.OPEN)
+            else:
+                Case.objects.filter(pk=case.pk).update(updated_at=now)
+
+
+def _ruleset(organisation_id: int):
+    try:
+        from . import rules
+    except ImportError:  # pragma: no cover - the rules engine ships with the package
+        return None
+    ruleset = rules.RuleSet.for_org(organisation_id)
+    return ruleset if len(ruleset) else None
+
+
+def _auto_replies(items: list) -> None:
+    """Auto-replies with a template, after the cases are committed (never blocks routing)."""
+    from panal.channels import replies
+
+    from .composer import render_for_auto_reply
+
+    for case, mention, shortcut in items:
+        try:
+            text = render_for_auto_reply(case, mention, shortcut)
+            if text:
+                replies.send_system_reply(mention, text)
+        except Exception as exc:  # refused (closed window…) or a template gone: recorded
+            log.info("Auto-reply %s on case %s not sent: %s", shortcut, case.pk, exc)
+            case_services.record(case, Kind.REPLY, None, auto=shortcut, error=str(exc)[:500])
+
+
+def route_mentions(mentions: Sequence) -> int:
+    """The pipeline's entry: route a batch (any organisations). Returns plans carried out."""
+    by_org: dict[int, list] = defaultdict(list)
+    for mention in mentions:
+        by_org[mention.organisation_id].append(mention)
+    done = 0
+    for org_id, batch in by_org.items():
+        done += len(Router.for_org(org_id).route(batch))
+    return done
