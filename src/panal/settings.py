@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "panal.org.context_processors.organisation",
+                "panal.engagement.context_processors.notifications",
             ],
         },
     },

@@ -63,12 +63,13 @@ class CaseError(ValueError):
 DEFAULT_HOURS = {
     "week": {day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
 }
+# Minutes of business time.
 DEFAULT_SLA = {
-    "targets": {
-        "critical": {"first_response": "30m", "resolution": "4h"},
-        "high": {"first_response": "1h", "resolution": "8h"},
-        "normal": {"first_response": "4h", "resolution": "24h"},
-        "low": {"first_response": "8h", "resolution": "72h"},
+    "priorities": {
+        "critical": {"first_response": 30, "resolution": 240},
+        "high": {"first_response": 60, "resolution": 480},
+        "normal": {"first_response": 240, "resolution": 1440},
+        "low": {"first_response": 480, "resolution": 4320},
     },
     "warn_at": 0.8,
 }
@@ -428,8 +429,8 @@ def add_note(user, case: Case, body: str) -> Note:
         get_user_model()
         .objects.filter(
             username__in=handles,
-            membership__organisation_id=case.organisation_id,
-            membership__is_active=True,
+            memberships__organisation_id=case.organisation_id,
+            memberships__is_active=True,
         )
         .distinct()
     )

@@ -1,0 +1,63 @@
+"""Template helpers of the case pages: notes with their @mentions, and history lines."""
+
+from __future__ import annotations
+
+import re
+
+from django import template
+from django.utils.html import escape, format_html, linebreaks
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+_HANDLE = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
+
+
+@register.filter
+def note_html(body: str) -> SafeString:
+    """A note's text, escaped, with line breaks and each @handle highlighted."""
+    escaped = str(escape(body or ""))
+    marked = _HANDLE.sub(lambda m: f'<span class="at">@{m.group(1)}</span>', escaped)
+    return mark_safe(linebreaks(marked, autoescape=False))  # every piece escaped above
+
+
+def _team(team_names: dict, team_id) -> str:
+    return team_names.get(team_id, "—") if team_id is not None else "—"
+
+
+@register.simple_tag
+def event_summary(event, team_names: dict) -> SafeString:
+    """One history line's details in words (every value escaped)."""
+    data = event.data or {}
+    kind = event.kind
+    if kind in ("status", "priority"):
+        return format_html("{} → {}", data.get("before", ""), data.get("after", ""))
+    if kind == "tags":
+        return format_html(
+            "{} {} · {} {}", _("added"), ", ".join(data.get("added") or []) or "—",
+            _("removed"), ", ".join(data.get("removed") or []) or "—",
+        )  # fmt: skip
+    if kind == "team":
+        return format_html(
+            "{} → {}{}",
+            _team(team_names, data.get("before")),
+            _team(team_names, data.get("after")),
+            f" ({data['reason']})" if data.get("reason") else "",
+        )  # fmt: skip
+    if kind == "routed":
+        return format_html("{} · {}", data.get("model", ""), data.get("reason", ""))
+    if kind == "rule":
+        return format_html("{}", data.get("name", ""))
+    if kind == "assigned":
+        return format_html("{}", data.get("how", ""))
+    if kind == "note":
+        people = data.get("mentioned") or []
+        return format_html("{}", ", ".join(f"@{p}" for p in people)) if people else SafeString("")
+    if kind in ("merged", "split"):
+        other = data.get("into") or data.get("source")
+        return format_html("#{}", other) if other else SafeString("")
+    if kind in ("sla", "escalated", "goodwill", "approval", "reply", "lead", "csat", "handover"):
+        text = data.get("summary") or data.get("state") or data.get("text") or ""
+        return format_html("{}", str(text)[:200])
+    return SafeString("")
