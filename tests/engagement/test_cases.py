@@ -31,7 +31,9 @@ def open_case(org, mention, owner, *, visible=(), answer=(), shared=False, **fie
         answer_all=shared, shared=shared, opened_at=now, updated_at=now,
         channel=mention.channel, contact_id=mention.author_id, first_mention=mention, **fields,
     )  # fmt: skip
-    CaseAccess.objects.bulk_create([CaseAccess(case=case, team_id=t) for t in case.visible_team_ids])
+    CaseAccess.objects.bulk_create(
+        [CaseAccess(case=case, team_id=t) for t in case.visible_team_ids]
+    )
     CaseMention.objects.create(case=case, mention=mention, added_at=now)
     return case
 
@@ -127,7 +129,9 @@ def test_tags_are_cleaned_and_refused_when_bad(org, users, mentions):
     assert case.tags == ["vip", "router caído"]
 
 
-def test_assigning_notifies_and_refuses_strangers(org, other_org, users, mentions, django_user_model):
+def test_assigning_notifies_and_refuses_strangers(
+    org, other_org, users, mentions, django_user_model
+):
     case = open_case(org, mentions[0], team(org, "customer_service"))
     cases.assign(users["area_manager"], case, users["agent"])
     assert case.assignee == users["agent"]
