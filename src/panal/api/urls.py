@@ -10,6 +10,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
 from panal.channels.api import router as channels_router
+from panal.engagement.api import router as engagement_router
+from panal.engagement.cases import CaseNotFound
 from panal.listening.api import router as listening_router
 from panal.listening.query import QueryError
 from panal.listening.services import MentionNotFound
@@ -36,6 +38,7 @@ api = NinjaAPI(
 api.add_router("/", listening_router)
 api.add_router("/", topics_router)
 api.add_router("/", channels_router)
+api.add_router("/", engagement_router)
 
 
 @api.get("/docs/assets/{name}", auth=None, include_in_schema=False, url_name="docs-asset")
@@ -65,6 +68,11 @@ def forbidden(request, exc):
 @api.exception_handler(MentionNotFound)
 def mention_not_found(request, exc):
     return _detail(request, str(exc) or "Mention not found.", 404)
+
+
+@api.exception_handler(CaseNotFound)
+def case_not_found(request, exc):
+    return _detail(request, str(exc) or "Case not found.", 404)
 
 
 @api.exception_handler(QueryError)

@@ -55,6 +55,10 @@ Status = Case.Status
 # A message in a conversation whose case was resolved this recently reopens it; later
 # it opens a new case (as Zendesk's follow-ups do).
 REOPEN_WITHIN = timedelta(days=7)
+# A mention published longer ago than this when it is routed (an import of history, a
+# backfill) opens no case of its own: nobody should answer it now. It still joins an
+# open case of its conversation.
+STALE_AFTER = timedelta(days=7)
 PRIORITIES = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.CRITICAL]
 CRISIS_LEVELS = frozenset({"critical"})
 LEAD_ACTIONS = frozenset({"create_lead"})
@@ -282,8 +286,14 @@ class Router:
         understanding = {
             u.mention_id: u
             for u in Understanding.objects.filter(mention_id__in=[m.pk for m in todo]).only(
-                "mention_id", "lang", "sentiment", "sentiment_score", "intents", "urgency",
-                "urgency_level", "urgency_reasons",
+                "mention_id",
+                "lang",
+                "sentiment",
+                "sentiment_score",
+                "intents",
+                "urgency",
+                "urgency_level",
+                "urgency_reasons",
             )
         }
         todo = self._capture_csat(todo)
@@ -304,8 +314,10 @@ class Router:
                 joins.append((plan, case))
             elif root in new_by_root and root != mention.id:
                 joins.append((plan, new_by_root[root]))
-            elif plan.opens:
+            elif plan.opens and mention.created_at >= self.now - STALE_AFTER:
                 new_by_root[mention.id] = plan
+            else:
+                plan.opens = False
         self._write(plans, joins)
         return plans
 
@@ -390,9 +402,7 @@ class Router:
             links.append(CaseMention(case=case, mention_id=plan.mention.pk, added_at=now))
             visible = plan.decision.visible_to
             if visible is not ALL:
-                access.extend(
-                    CaseAccess(case=case, team_id=t) for t in case.visible_team_ids
-                )
+                access.extend(CaseAccess(case=case, team_id=t) for t in case.visible_team_ids)
             events.append(CaseEvent(case=case, at=now, kind=Kind.OPENED, data={
                 "mention": plan.mention.pk, "intent": plan.playbook.intent,
                 "priority": case.priority,
@@ -478,8 +488,11 @@ class Router:
             visible_ids.append(owner)
         if owner is not None and answer is not ALL and owner not in answer_ids:
             answer_ids.append(owner)
+        # The customer's clock starts when they wrote (routing follows within seconds;
+        # the demo and replays route recent history).
+        opened = min(mention.created_at, now)
         first_due, resolution_due = case_services.sla_deadlines(
-            self.settings, priority, mention.channel, now
+            self.settings, priority, mention.channel, opened
         )
         return Case(
             organisation_id=self.organisation.pk,
@@ -493,7 +506,7 @@ class Router:
             domain_team_id=decision.domain_team_id, visible_to_all=visible is ALL,
             visible_team_ids=visible_ids, answer_all=answer is ALL,
             answer_team_ids=answer_ids, shared=decision.shared,
-            route_reason=decision.reason[:2000], opened_at=now, updated_at=now,
+            route_reason=decision.reason[:2000], opened_at=opened, updated_at=now,
             first_response_due=first_due, resolution_due=resolution_due,
         )  # fmt: skip
 

@@ -1,0 +1,192 @@
+"""Routing through the real pipeline reader: understanding → playbook → engagement model
+→ cases, with assignment, thread joining, crises, leads and idempotence."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from panal.core import clock
+from panal.engagement.models import Case, CaseEvent, CaseMention, Lead, Notification
+from panal.engagement.routing import Router
+from panal.listening import pipeline
+from panal.listening.pipeline import read_batch
+from panal.org.models import Organisation, Team
+from panal.understanding.models import Understanding
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    clock.set_now(NOW)
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def manual_routing(monkeypatch):
+    """Ingest without the routing stage, so each test sets the understanding it routes."""
+    monkeypatch.delitem(pipeline._STAGES, "route", raising=False)
+
+
+def understood(mention, *intents, urgency="normal", reasons=(), lang="es"):
+    Understanding.objects.filter(mention=mention).update(
+        intents=[{"label": i, "confidence": 0.9 - n / 10} for n, i in enumerate(intents)],
+        urgency_level=urgency, urgency_reasons=list(reasons), lang=lang,
+    )  # fmt: skip
+    return mention
+
+
+def route(org, *mentions):
+    return Router.for_org(org.pk).route(read_batch([m.pk for m in mentions]))
+
+
+def team(org, department):
+    return Team.objects.get(organisation=org, department=department)
+
+
+def row(n, text, **extra):
+    return {"external_id": f"r{n}", "text": text, "created_at": NOW.isoformat(),
+            "author": {"id": f"a{n}", "handle": f"persona{n}"}, **extra}  # fmt: skip
+
+
+def test_a_complaint_opens_a_case_for_the_hub_assigned_to_an_agent(org, users, add, manual_routing):
+    (m,) = add(row(1, "Llevo tres días sin internet y nadie me responde"))
+    understood(m, "complaint")
+    (plan,) = route(org, m)
+    case = Case.objects.get(first_mention=m)
+    service = team(org, "customer_service")
+    assert plan.decision.model == "hub_and_spoke"
+    assert case.owner_team == service  # the hub triages
+    assert case.priority == "high"
+    assert case.status == "new"
+    assert case.intent == "complaint"
+    assert case.assignee == users["agent"]  # the hub's only case worker
+    assert case.first_response_due == NOW + timedelta(hours=1)
+    assert case.contact_id == m.author_id
+    kinds = list(case.events.values_list("kind", flat=True))
+    assert kinds == ["opened", "routed", "assigned"]
+    assert Notification.objects.filter(user=users["agent"], case=case, kind="assigned").exists()
+
+
+def test_routing_twice_changes_nothing(org, users, add, manual_routing):
+    (m,) = add(row(1, "No me llega la factura"))
+    understood(m, "billing")
+    route(org, m)
+    assert route(org, m) == []
+    assert Case.objects.count() == 1
+    assert CaseEvent.objects.filter(kind="opened").count() == 1
+
+
+def test_a_reply_in_the_conversation_joins_its_case(org, users, add, manual_routing):
+    first, later = add(
+        row(1, "El router no enciende"),
+        row(2, "Sigue igual, ¿alguna novedad?", in_reply_to_external_id="r1"),
+    )
+    understood(first, "technical_support")
+    route(org, first)
+    understood(later, "complaint")
+    route(org, later)
+    case = Case.objects.get()
+    assert set(CaseMention.objects.filter(case=case).values_list("mention_id", flat=True)) == {
+        first.pk, later.pk}  # fmt: skip
+    assert case.events.filter(kind="mention").count() == 1
+
+
+def test_one_batch_with_a_conversation_opens_one_case(org, users, add, manual_routing):
+    first, later = add(
+        row(1, "El router no enciende"),
+        row(2, "Sigue igual", in_reply_to_external_id="r1"),
+    )
+    understood(first, "technical_support")
+    understood(later, "technical_support")
+    route(org, first, later)
+    assert Case.objects.count() == 1
+    assert CaseMention.objects.count() == 2
+
+
+def test_a_resolved_case_reopens_on_a_new_message(org, users, add, manual_routing):
+    from panal.engagement import cases
+
+    first, later = add(
+        row(1, "El router no enciende"),
+        row(2, "Vuelve a fallar", in_reply_to_external_id="r1"),
+    )
+    understood(first, "technical_support")
+    route(org, first)
+    case = Case.objects.get()
+    cases.apply_status(case, "resolved")
+    route(org, understood(later, "complaint"))
+    case.refresh_from_db()
+    assert case.status == "open"
+    assert case.resolved_at is None
+
+
+def test_praise_opens_no_case(org, users, add, manual_routing):
+    (m,) = add(row(1, "¡Qué buen servicio!"))
+    understood(m, "praise")
+    (plan,) = route(org, m)
+    assert plan.opens is False
+    assert Case.objects.count() == 0
+
+
+def test_history_older_than_a_week_opens_no_case(org, users, add, manual_routing):
+    (m,) = add(row(1, "No funciona nada", created_at=(NOW - timedelta(days=30)).isoformat()))
+    understood(m, "complaint")
+    route(org, m)
+    assert Case.objects.count() == 0
+
+
+def test_changing_the_model_changes_routing_from_the_next_mention(org, users, add, manual_routing):
+    first, second = add(row(1, "Quiero la factura de octubre"), row(2, "Cobro duplicado"))
+    understood(first, "billing")
+    understood(second, "billing")
+    route(org, first)
+    Organisation.objects.filter(pk=org.pk).update(engagement_model="decentralized")
+    route(org, second)
+    billing = team(org, "billing")
+    assert Case.objects.get(first_mention=first).owner_team == team(org, "customer_service")
+    later = Case.objects.get(first_mention=second)
+    assert later.owner_team == billing
+    assert later.model == "decentralized"
+
+
+def test_honeycomb_cases_are_shared_with_every_team(org, users, add, manual_routing):
+    Organisation.objects.filter(pk=org.pk).update(engagement_model="honeycomb")
+    (m,) = add(row(1, "¿Tenéis fibra en Sevilla?"))
+    understood(m, "question")
+    route(org, m)
+    case = Case.objects.get()
+    assert case.shared
+    assert case.visible_to_all
+    assert case.answer_all
+
+
+def test_a_crisis_goes_to_pr_and_the_director_at_once(org, users, add, manual_routing):
+    (m,) = add(row(1, "Explotó una batería en la tienda, hay heridos"))
+    understood(m, "complaint", urgency="critical", reasons=[{"reason": "crisis", "weight": 1}])
+    (plan,) = route(org, m)
+    case = Case.objects.get()
+    assert case.priority == "critical"
+    assert case.intent == "crisis"
+    pr = team(org, "pr")
+    notified = set(
+        Notification.objects.filter(case=case, kind="crisis").values_list(
+            "user__username", flat=True
+        )
+    )
+    assert pr.pk in plan.decision.also_notify
+    pr_members = {m.user.username for m in pr.memberships.filter(is_active=True)}
+    assert pr_members
+    assert pr_members <= notified
+
+
+def test_purchase_intent_creates_a_lead_with_the_conversation(org, users, add, manual_routing):
+    (m,) = add(row(1, "¿Quién me recomienda un plan con 5G para comprar hoy?"))
+    understood(m, "purchase_intent")
+    route(org, m)
+    case = Case.objects.get()
+    lead = Lead.objects.get()
+    assert lead.case == case
+    assert lead.team == team(org, "sales")
+    assert lead.contact_id == m.author_id
