@@ -169,6 +169,8 @@ PANAL_INGEST_BATCH = int(os.environ.get("PANAL_INGEST_BATCH", 1000))
 PANAL_WEBHOOK_TOLERANCE = int(os.environ.get("PANAL_WEBHOOK_TOLERANCE", 300))
 # Seconds between live inbox refreshes.
 PANAL_INBOX_POLL_SECONDS = int(os.environ.get("PANAL_INBOX_POLL_SECONDS", 3))
+# The address people reach Panal at, for links sent outside it (satisfaction surveys).
+PANAL_PUBLIC_URL = os.environ.get("PANAL_PUBLIC_URL", "").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -104,6 +104,26 @@ def send_reply(user, mention, text: str) -> OutboundMessage:
     return message
 
 
+def send_system_reply(mention, text: str) -> OutboundMessage:
+    """Queue a message Panal itself sends (a satisfaction survey): the same checks as
+    `send_reply`, no user and so no permission; raises `ReplyRefused` with the reason."""
+    text = text.replace("\r\n", "\n").strip()
+    reason = refusal(mention, text)
+    if reason:
+        raise ReplyRefused(reason)
+    with transaction.atomic():
+        message = OutboundMessage.objects.create(
+            organisation_id=mention.organisation_id,
+            account=mention.account,
+            mention=mention,
+            author=None,
+            text=text,
+            created_at=clock.now(),
+        )
+        transaction.on_commit(lambda: _enqueue(message.pk))
+    return message
+
+
 def _enqueue(outbound_id: int, run_after=None) -> None:
     from .tasks import deliver_reply
 

@@ -195,13 +195,15 @@ class AccountRunner(threading.Thread):
 
 
 class Housekeeper(threading.Thread):
-    """Drains pushed deliveries, sends due replies, checks tokens — every `interval` s."""
+    """Drains pushed deliveries, sends due replies, checks tokens — every `interval` s —
+    and checks the cases' SLA clocks and prunes stale presence every minute."""
 
     def __init__(self, stop: threading.Event, interval: float = 1.0):
         super().__init__(name="listen-housekeeping", daemon=True)
         self.stop = stop
         self.interval = interval
         self.last_token_check = 0.0
+        self.last_case_check = 0.0
 
     def run(self) -> None:
         try:
@@ -221,6 +223,12 @@ class Housekeeper(threading.Thread):
         if time.monotonic() - self.last_token_check > 3600:
             self.last_token_check = time.monotonic()
             health.check_tokens()
+        if time.monotonic() - self.last_case_check > 60:
+            from panal.engagement import presence, sla
+
+            self.last_case_check = time.monotonic()
+            sla.tick()
+            presence.prune()
 
 
 def listen(
