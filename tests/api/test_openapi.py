@@ -31,6 +31,13 @@ ROUTES = {
     ("get", "/api/v1/backfills/{backfill_id}"),
     ("get", "/api/v1/topics/{topic_id}/mentions"),
     ("get", "/api/v1/share-of-voice"),
+    ("get", "/api/v1/cases"),
+    ("get", "/api/v1/cases/{case_id}"),
+    ("patch", "/api/v1/cases/{case_id}"),
+    ("post", "/api/v1/cases/{case_id}/notes"),
+    ("post", "/api/v1/cases/{case_id}/goodwill"),
+    ("get", "/api/v1/approvals"),
+    ("post", "/api/v1/approvals/{approval_id}/decision"),
 }
 OPERATION_IDS = {
     "listMentions", "getMention", "ingestMentions",
@@ -39,6 +46,8 @@ OPERATION_IDS = {
     "listQueries", "createQuery", "checkQuery", "getQuery", "updateQuery", "deleteQuery",
     "listQueryVersions", "restoreQueryVersion", "startBackfill", "getBackfill",
     "listTopicMentions", "shareOfVoice",
+    "listCases", "getCase", "updateCase", "addCaseNote", "grantGoodwill", "listApprovals",
+    "decideApproval",
 }  # fmt: skip
 
 

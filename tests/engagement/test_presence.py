@@ -304,3 +304,11 @@ def test_the_case_page_shows_the_panel_and_counts_as_viewing(case, users, client
     assert f'hx-post="{reverse("case-presence", args=[case.pk])}"' in html
     assert "area_manager</bdi> is typing a reply" in html
     assert Presence.objects.get(case=case, user=users["agent"]).state == "viewing"
+
+
+def test_typing_takes_the_reply_lock_when_it_is_free(case, users, client_en):
+    client_en("agent").post(reverse("case-presence", args=[case.pk]), {"state": "typing"})
+    assert presence.holder(case) == users["agent"]
+    # Someone else typing now sees who holds it and does not take it.
+    client_en("area_manager").post(reverse("case-presence", args=[case.pk]), {"state": "typing"})
+    assert presence.holder(case) == users["agent"]

@@ -190,3 +190,14 @@ def test_purchase_intent_creates_a_lead_with_the_conversation(org, users, add, m
     assert lead.case == case
     assert lead.team == team(org, "sales")
     assert lead.contact_id == m.author_id
+
+
+@pytest.mark.routes
+def test_the_pipeline_routes_what_it_understood(org, users, add):
+    (m,) = add(row(1, "Quiero un reembolso ya, el cobro de este mes es un robo"))
+    m.refresh_from_db()
+    assert "route" in m.stages_done
+    case = Case.objects.get(first_mention=m)
+    intents = [i["label"] for i in m.understanding.intents]
+    assert case.intent in intents
+    assert case.events.filter(kind="routed").exists()

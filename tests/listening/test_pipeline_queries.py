@@ -100,7 +100,7 @@ def test_a_batch_issues_the_same_queries_whatever_its_size(feed):
     again_small, again_large = queries_of(small), queries_of(large)
     assert len(first_small) == len(first_large)
     assert len(again_small) == len(again_large)
-    assert len(first_large) <= 40
+    assert len(first_large) <= 60  # the stages' fixed cost, routing's included
     # The batch really was of every kind: linked authors, replies, adopted orphans.
     stored = Mention.objects.filter(id__in=large)
     assert stored.exclude(author=None).count() == 100

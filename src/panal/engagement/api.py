@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -203,10 +204,21 @@ def get_case(request, case_id: str):
     summary="Change a case's status, priority, tags, assignee or team",
 )
 def update_case(request, case_id: str, payload: CasePatch):
-    """Needs `engagement.work_case` on a case the caller sees. Every change is in the
-    case's history, with the caller as its author."""
+    """Needs `engagement.work_case` on a case the caller sees. All the changes or none
+    (a refused one undoes the others); each is in the case's history, by the caller."""
     case = _case(request, case_id)
-    user = request.auth
+    try:
+        with transaction.atomic():
+            return _update(request.auth, case, payload)
+    except _Refused as refused:
+        return Status(409, {"detail": str(refused)})
+
+
+class _Refused(Exception):
+    pass
+
+
+def _update(user, case: Case, payload: CasePatch):
     try:
         if payload.status is not None:
             cases.set_status(user, case, payload.status)
@@ -219,17 +231,17 @@ def update_case(request, case_id: str, payload: CasePatch):
                 organisation_id=case.organisation_id, slug=payload.team
             ).first()
             if team is None:
-                return Status(409, {"detail": f"Unknown team {payload.team!r}."})
+                raise _Refused(f"Unknown team {payload.team!r}.")
             cases.move_to_team(user, case, team)
         if payload.assignee is not None:
             assignee = None
             if payload.assignee:
                 assignee = get_user_model().objects.filter(username=payload.assignee).first()
                 if assignee is None:
-                    return Status(409, {"detail": f"Unknown person {payload.assignee!r}."})
+                    raise _Refused(f"Unknown person {payload.assignee!r}.")
             cases.assign(user, case, assignee)
     except cases.CaseError as error:
-        return Status(409, {"detail": str(error)})
+        raise _Refused(str(error)) from None
     return cases.get_case_for(user, case.pk)
 
 

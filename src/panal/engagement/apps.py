@@ -8,4 +8,4 @@ class EngagementConfig(AppConfig):
     verbose_name = _("Engagement")
 
     def ready(self) -> None:
-        pass  # the routing stage registers once the engagement pieces are in
+        from . import composer, stages  # noqa: F401 - the routing stage; reply approvals

@@ -93,9 +93,27 @@ def config_for(organisation: Organisation | int) -> EngagementConfig:
     return config
 
 
+def _config_of(organisation: Organisation | int) -> tuple[EngagementConfig, Organisation]:
+    """The stored settings, or unsaved defaults (reading never writes)."""
+    if isinstance(organisation, Organisation):
+        try:
+            config = organisation.engagement  # cached by select_related("engagement")
+        except EngagementConfig.DoesNotExist:
+            config = EngagementConfig(organisation=organisation)
+        return config, organisation
+    config = (
+        EngagementConfig.objects.select_related("organisation")
+        .filter(organisation_id=organisation)
+        .first()
+    )
+    if config is None:
+        org = Organisation.objects.get(pk=organisation)
+        config = EngagementConfig(organisation=org)
+    return config, config.organisation
+
+
 def settings_for(organisation: Organisation | int) -> Settings:
-    config = config_for(organisation)
-    org = config.organisation
+    config, org = _config_of(organisation)
     problems: list[str] = []
     try:
         playbooks = Playbooks.from_dict(config.playbooks or {})
@@ -241,8 +259,12 @@ def notify(users: Iterable, organisation_id: int, kind: str, text: str, case=Non
     now = clock.now()
     rows = [
         Notification(
-            organisation_id=organisation_id, user_id=getattr(u, "pk", u), kind=kind,
-            case=case, text=text[:500], created_at=now,
+            organisation_id=organisation_id,
+            user_id=getattr(u, "pk", u),
+            kind=kind,
+            case=case,
+            text=text[:500],
+            created_at=now,
         )
         for u in {getattr(u, "pk", u) for u in users if u is not None}
     ]
@@ -366,9 +388,12 @@ def apply_tags(case: Case, tags: list[str], actor=None) -> Case:
 def assign(user, case: Case, assignee) -> Case:
     """Assign to a member of the organisation (None: back to the team's queue)."""
     require_work(user, case)
-    if assignee is not None and not Membership.objects.filter(
-        user=assignee, organisation_id=case.organisation_id, is_active=True
-    ).exists():
+    if (
+        assignee is not None
+        and not Membership.objects.filter(
+            user=assignee, organisation_id=case.organisation_id, is_active=True
+        ).exists()
+    ):
         raise CaseError(_("That person is not an active member of this organisation."))
     return apply_assignee(case, assignee, actor=user)
 
@@ -406,9 +431,12 @@ def apply_team(case: Case, team: Team, actor=None, reason: str = "") -> Case:
         CaseAccess.objects.get_or_create(case=case, team=team)
     if not case.answer_all and team.pk not in case.answer_team_ids:
         case.answer_team_ids = [*case.answer_team_ids, team.pk]
-    if case.assignee_id is not None and not Membership.objects.filter(
-        user_id=case.assignee_id, team=team, is_active=True
-    ).exists():
+    if (
+        case.assignee_id is not None
+        and not Membership.objects.filter(
+            user_id=case.assignee_id, team=team, is_active=True
+        ).exists()
+    ):
         case.assignee_id = None
     _touch(case, "owner_team", "visible_team_ids", "answer_team_ids", "assignee")
     record(case, Kind.TEAM, actor, before=before, after=team.pk, team=team.name, reason=reason)
@@ -515,9 +543,7 @@ def split(user, case: Case, mention_ids: Iterable[int]) -> Case:
         route_reason=case.route_reason, opened_at=now, updated_at=now,
         first_response_due=case.first_response_due, resolution_due=case.resolution_due,
     )  # fmt: skip
-    CaseAccess.objects.bulk_create(
-        [CaseAccess(case=new, team_id=t) for t in case.visible_team_ids]
-    )
+    CaseAccess.objects.bulk_create([CaseAccess(case=new, team_id=t) for t in case.visible_team_ids])
     CaseMention.objects.filter(pk__in=[link.pk for link in links]).update(case=new)
     record(new, Kind.SPLIT, user, source=case.pk, mentions=sorted(ids))
     record(case, Kind.SPLIT, user, into=new.pk, mentions=sorted(ids))

@@ -7,7 +7,5 @@ def notifications(request):
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "unread_notifications": Notification.objects.filter(
-            user=user, read_at__isnull=True
-        ).count()
+        "unread_notifications": Notification.objects.filter(user=user, read_at__isnull=True).count()
     }

@@ -56,9 +56,7 @@ class EngagementConfig(models.Model):
     director_team = models.ForeignKey(
         "org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    assignment = models.CharField(
-        max_length=16, choices=Strategy.choices, default=Strategy.SKILL
-    )
+    assignment = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.SKILL)
     new_staff_days = models.PositiveIntegerField(
         default=30, help_text=_("Replies of members who joined this recently need approval.")
     )
@@ -215,9 +213,7 @@ class CaseAccess(models.Model):
     team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["team", "case"], name="caseaccess_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["team", "case"], name="caseaccess_unique")]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.team_id}"

@@ -75,6 +75,10 @@ def case_presence(request: HttpRequest, case_id: int) -> HttpResponse:
     if state == presence.State.TYPING and not cases.can_answer(request.user, case):
         return _denied(request, _("Your role cannot reply on this case."))
     presence.touch(request.user, case, state)
+    if state == presence.State.TYPING:
+        # Typing a reply takes the soft lock (or renews it); when someone else holds it
+        # the panel says who is replying, and the one-reply guarantee still applies.
+        presence.acquire(request.user, case)
     return render(request, PANEL, {"presence": _context(request, case, state)})
 
 

@@ -32,7 +32,8 @@ from django.db import transaction
 from django.db.models import Count
 
 from panal.core import clock
-from panal.org.models import Membership, Organisation, Team
+from panal.listening.models import Mention
+from panal.org.models import Brand, Membership, Organisation, Team
 
 from . import cases as case_services
 from .models import (
@@ -143,6 +144,7 @@ class Router:
              if t.department == "crm_call_center"), None,
         )  # fmt: skip
         self.ruleset = _ruleset(organisation.pk)
+        self.brands = {b.pk: b for b in Brand.objects.filter(organisation=organisation)}
         self._pool = None
         self._members: dict[int, list[int]] | None = None
         self._managers: dict[int, list[int]] | None = None
@@ -151,7 +153,7 @@ class Router:
     @classmethod
     def for_org(cls, organisation: Organisation | int, now=None) -> Router:
         if not isinstance(organisation, Organisation):
-            organisation = Organisation.objects.get(pk=organisation)
+            organisation = Organisation.objects.select_related("engagement").get(pk=organisation)
         return cls(organisation, now)
 
     # -- lookups, loaded on first use ----------------------------------------------------
@@ -296,6 +298,9 @@ class Router:
                 "urgency_reasons",
             )
         }
+        for mention in todo:  # rules' queries read the brand: from memory, not a query each
+            if mention.brand_id is not None and mention.brand_id in self.brands:
+                Mention.brand.field.set_cached_value(mention, self.brands[mention.brand_id])
         todo = self._capture_csat(todo)
         existing = self._open_cases_of(todo)
         contact_cases = self._contact_cases(todo)
@@ -554,7 +559,8 @@ def route_mentions(mentions: Sequence) -> int:
     by_org: dict[int, list] = defaultdict(list)
     for mention in mentions:
         by_org[mention.organisation_id].append(mention)
+    organisations = Organisation.objects.select_related("engagement").in_bulk(list(by_org))
     done = 0
     for org_id, batch in by_org.items():
-        done += len(Router.for_org(org_id).route(batch))
+        done += len(Router(organisations[org_id]).route(batch))
     return done

@@ -1,5 +1,5 @@
 """The rules pages: the ordered list, the editor with its dry run, and the audit
-(docs/engagement-rules.md#pages).
+(docs/engagement.md#rule-pages).
 
 Thin adapters over rules.py. Reading needs `engagement.view_case`; every change and the
 dry run need `engagement.manage_rules` (a 403 page saying so otherwise). A rule of

@@ -1,5 +1,5 @@
 """The rules engine: conditions on a mention, its case and its contact → actions
-(docs/engagement-rules.md).
+(docs/engagement.md#rules).
 
 A rule is written one line at a time and stored as JSON. Conditions, one a line, must all
 hold (a blank line or one starting with `#` is skipped)::

@@ -64,13 +64,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Agency staff may draft but never publish or reach out without approval.
     Role.AGENCY: [*READ, "listening.draft_reply", *SEE_CASES],
     Role.CRM_CALL_CENTER: [
-        *READ, "listening.draft_reply", "listening.publish_reply", *WORK_CASES,
+        *READ,
+        "listening.draft_reply",
+        "listening.publish_reply",
+        *WORK_CASES,
     ],  # fmt: skip
     # External allies: no access to the inbox; briefs come with a later issue.
     Role.ADVOCATE: [],
     Role.CURATOR: [
-        *READ, "listening.draft_reply", *SEE_CASES, "engagement.view_article",
-        "engagement.add_article", "engagement.change_article",
+        *READ,
+        "listening.draft_reply",
+        *SEE_CASES,
+        "engagement.view_article",
+        "engagement.add_article",
+        "engagement.change_article",
     ],  # fmt: skip
     Role.TOOL_ADMIN: [
         *READ,
