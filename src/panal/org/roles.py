@@ -68,7 +68,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "listening.draft_reply",
         "listening.publish_reply",
         *WORK_CASES,
-    ],  # fmt: skip
+    ],
     # External allies: no access to the inbox; briefs come with a later issue.
     Role.ADVOCATE: [],
     Role.CURATOR: [
@@ -78,7 +78,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "engagement.view_article",
         "engagement.add_article",
         "engagement.change_article",
-    ],  # fmt: skip
+    ],
     Role.TOOL_ADMIN: [
         *READ,
         "listening.ingest_mention",
