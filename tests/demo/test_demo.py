@@ -38,6 +38,13 @@ def run_demo(*args: str) -> str:
     return out.getvalue()
 
 
+def engagement_models() -> list:
+    from panal.engagement import models as e
+
+    return [e.Case, e.CaseEvent, e.Note, e.Goodwill, e.Approval, e.Rule, e.Article, e.Lead,
+            e.ReplyTemplate, e.AgentProfile]  # fmt: skip
+
+
 def counts() -> dict[str, int]:
     models = [
         Organisation,
@@ -52,6 +59,7 @@ def counts() -> dict[str, int]:
         ListeningQuery,
         QueryVersion,
         TopicMatch,
+        *engagement_models(),
     ]
     return {m.__name__: m.objects.count() for m in [*models, get_user_model()]}
 
@@ -260,3 +268,19 @@ def test_replies_and_channel_health_are_there_to_see(demo):
     sent = replies.filter(status="sent").first()
     page = client.get(f"/mentions/{sent.mention_id}/").content.decode()
     assert 'data-status="sent"' in page and sent.text[:30] in page
+
+
+def test_cases_are_routed_and_worked_on(demo):
+    from panal.engagement.models import Approval, Article, Case, Lead, Note, Rule
+
+    org = Organisation.objects.get(slug="ceibo")
+    cases = Case.objects.filter(organisation=org)
+    assert cases.filter(is_open=True).exists()
+    assert cases.filter(status="resolved").exists()
+    assert cases.exclude(assignee=None).exists()
+    assert cases.filter(sla_state="breached").exists()  # last week's history, not answered
+    assert Rule.objects.filter(organisation=org).count() == 5
+    assert Article.objects.filter(organisation=org, status="published").count() >= 6
+    assert Note.objects.filter(case__organisation=org).exists()
+    assert Approval.objects.filter(organisation=org, status="pending").exists()
+    assert Lead.objects.filter(organisation=org, owner__username="ventas").exists()

@@ -117,7 +117,10 @@ def test_another_organisations_request_is_404(as_role, other_org):
 def test_the_ledger_needs_reports_or_approvals(as_role):
     assert as_role(Role.ADVOCATE).get(reverse("goodwill-ledger")).status_code == 403
     assert as_role(Role.ADVOCATE).get(reverse("goodwill-ledger-export")).status_code == 403
-    assert as_role(Role.AGENT).get(reverse("goodwill-ledger")).status_code == 200
+    # Amounts per person are for managers, the director, analysts: not every agent.
+    assert as_role(Role.AGENT).get(reverse("goodwill-ledger")).status_code == 403
+    assert as_role(Role.EVERYONE).get(reverse("goodwill-ledger")).status_code == 403
+    assert as_role(Role.ANALYST).get(reverse("goodwill-ledger")).status_code == 200
     assert as_role(Role.AREA_MANAGER).get(reverse("goodwill-ledger")).status_code == 200
 
 
@@ -307,28 +310,29 @@ def ledger_data(org, users, case):
 
 
 def test_the_ledger_page_sums_per_agent_and_team(org, users, as_role, ledger_data):
-    response = as_role(Role.AGENT).get(reverse("goodwill-ledger"), {"days": 7})
+    response = as_role(Role.ANALYST).get(reverse("goodwill-ledger"), {"days": 7})
     assert response.status_code == 200
     book = response.context["book"]
     agent = next(r for r in book.agents if r.key == users[Role.AGENT].pk)
     assert agent.totals[0].amount == Decimal("50.00") and agent.totals[0].count == 2
     html = response.content.decode()
     assert "50.00\u00a0EUR" in html
-    month = as_role(Role.AGENT).get(reverse("goodwill-ledger"), {"days": 30}).context["book"]
+    month = as_role(Role.ANALYST).get(reverse("goodwill-ledger"), {"days": 30}).context["book"]
     agent = next(r for r in month.agents if r.key == users[Role.AGENT].pk)
     assert agent.totals[0].amount == Decimal("120.00")
     billing = Team.objects.get(organisation=org, department="billing")
-    only = as_role(Role.AGENT).get(reverse("goodwill-ledger"), {"days": 30, "team": billing.pk})
+    only = as_role(Role.ANALYST).get(reverse("goodwill-ledger"), {"days": 30, "team": billing.pk})
     assert [r.key for r in only.context["book"].teams] == [billing.pk]
 
 
 def test_an_unknown_team_is_400(other_org, as_role):
     theirs = Team.objects.filter(organisation=other_org).first()
-    response = as_role(Role.AGENT).get(reverse("goodwill-ledger"), {"team": theirs.pk})
+    response = as_role(Role.ANALYST).get(reverse("goodwill-ledger"), {"team": theirs.pk})
     assert response.status_code == 400
     assert "no such team" in response.content.decode()
     assert (
-        as_role(Role.AGENT).get(reverse("goodwill-ledger-export"), {"team": "x"}).status_code == 400
+        as_role(Role.ANALYST).get(reverse("goodwill-ledger-export"), {"team": "x"}).status_code
+        == 400
     )
 
 

@@ -32,6 +32,7 @@ from panal.org.models import Brand, CatalogueItem, Organisation
 
 from . import builders, content
 from . import channels as demo_channels
+from . import engagement as demo_engagement
 from . import phrases as P
 from . import topics as demo_topics
 
@@ -81,6 +82,8 @@ class LoadResult:
     topics: int = 0  # the organisation's topics
     backfilled: int = 0  # matches the backfill of topics new to stored mentions added
     replies: int = 0  # sample replies sent by the demo agents
+    cases: int = 0  # cases the routing stage opened
+    engagement: dict = field(default_factory=dict)  # rules, templates, articles, activity
     seconds: float = 0.0
 
 
@@ -221,6 +224,7 @@ def load(
         result.users = people(org, password)
         by_slug = accounts(org)
         result.accounts = len(by_slug)
+        result.engagement = demo_engagement.configure(org)
     if not bare:
         had_mentions = Mention.objects.filter(organisation=org).exists()
         with transaction.atomic():
@@ -237,5 +241,7 @@ def load(
         result.topics = Topic.objects.filter(organisation=org).count()
         with transaction.atomic():
             result.replies = demo_channels.load(org)
+        result.engagement.update(demo_engagement.activity(org))
+        result.cases = org.cases.count()
     result.seconds = time.monotonic() - started
     return result

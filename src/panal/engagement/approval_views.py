@@ -3,7 +3,7 @@
 Thin adapters over `authority`: the approvals page and its decisions (403 without
 `engagement.approve_request` or the role the request needs, 404 for another
 organisation's request), the goodwill form of a case page, and the ledger with its
-CSV export (`org.view_reports` or `engagement.approve_request`).
+CSV export (`engagement.approve_request` or `engagement.view_all_cases`: managers, the director, analysts and community managers; amounts per person are not for everyone).
 """
 
 from __future__ import annotations
@@ -239,7 +239,9 @@ class BadFilter(ValueError):
 
 def _ledger(request: HttpRequest) -> dict:
     user = request.user
-    if not (user.has_perm("org.view_reports") or user.has_perm("engagement.approve_request")):
+    if not (
+        user.has_perm("engagement.view_all_cases") or user.has_perm("engagement.approve_request")
+    ):
         raise PermissionDenied(_("You may not see the goodwill ledger."))
     organisation = current_organisation(user)
     period = Period.from_params(request.GET)

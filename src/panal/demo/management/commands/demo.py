@@ -42,7 +42,8 @@ class Command(BaseCommand):
             f"{org.name}: {org.brands.count()} brands, {result.accounts} channel accounts, "
             f"{topics}{result.created:,} new mentions ({result.unchanged:,} already there"
             f"{f', {result.edited:,} updated' if result.edited else ''}), "
-            f"{result.processed:,} processed, in {result.seconds:.1f} s.",
+            f"{result.processed:,} processed, {result.cases:,} cases open or handled, "
+            f"in {result.seconds:.1f} s.",
             markup=False,
         )
         if not settings.DEBUG:
