@@ -18,25 +18,6 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 User = get_user_model()
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    clock.set_now(NOW)
-    yield NOW
-    clock.set_now(None)
-
-
-@pytest.fixture
-def client_en(client_for):
-    """A signed-in client that reads the pages in English (the source strings)."""
-
-    def make(role):
-        client = client_for(role)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return make
-
-
 @pytest.fixture
 def team(org):
     return Team.objects.get(organisation=org, slug="billing")

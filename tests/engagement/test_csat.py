@@ -21,13 +21,6 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 PUBLIC = "https://panal.example"
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    clock.set_now(NOW)
-    yield
-    clock.set_now(None)
-
-
 @pytest.fixture
 def public_url(settings):
     settings.PANAL_PUBLIC_URL = PUBLIC + "/"

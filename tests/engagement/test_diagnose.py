@@ -16,7 +16,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from panal.core import clock
 from panal.engagement.diagnose import MIN_CASES, diagnose
 from panal.engagement.models import Case, CaseEvent
 from panal.org.models import Membership, Team
@@ -24,13 +23,6 @@ from panal.org.models import Membership, Team
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)
 Kind = CaseEvent.Kind
 SPOKES = ("billing", "legal", "sales", "product")
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    clock.set_now(NOW)
-    yield
-    clock.set_now(None)
 
 
 # --- building histories -------------------------------------------------------------------

@@ -8,7 +8,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from panal.core import clock
 from panal.engagement import cases, knowledge, leads
 from panal.engagement.models import Article, CaseEvent, Lead
 
@@ -16,13 +15,6 @@ from .test_leads import author, mention, open_case, sales_team, seller
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 XSS = "<script>alert(1)</script>"
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    clock.set_now(NOW)
-    yield
-    clock.set_now(None)
 
 
 def text(response) -> str:

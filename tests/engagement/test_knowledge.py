@@ -8,7 +8,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
-from panal.core import clock
 from panal.engagement import knowledge
 from panal.engagement.cases import add_note
 from panal.engagement.models import Article, CaseEvent
@@ -69,13 +68,6 @@ ARTICLES = {
         ["roaming", "travel"],
     ),
 }
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    clock.set_now(NOW)
-    yield
-    clock.set_now(None)
 
 
 @pytest.fixture

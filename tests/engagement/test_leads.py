@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from panal.core import clock
 from panal.core.ids import new_id
 from panal.demo import builders
 from panal.engagement import cases, leads
@@ -25,13 +24,6 @@ from panal.org import services as org_services
 from panal.org.models import Brand, Team
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    clock.set_now(NOW)
-    yield
-    clock.set_now(None)
 
 
 # --- builders shared with the other knowledge-base and lead tests -------------------------------

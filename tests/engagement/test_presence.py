@@ -20,25 +20,6 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 HOSTILE = '<script>alert("x")</script>'
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    clock.set_now(NOW)
-    yield NOW
-    clock.set_now(None)
-
-
-@pytest.fixture
-def client_en(client_for):
-    """A signed-in client that reads the pages in English (the source strings)."""
-
-    def make(role):
-        client = client_for(role)
-        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-        return client
-
-    return make
-
-
 def at(seconds):
     clock.set_now(NOW + timedelta(seconds=seconds))
 

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from panal.core import clock
 from panal.engagement.models import Case, CaseEvent, CaseMention, Lead, Notification
 from panal.engagement.routing import Router
 from panal.listening import pipeline
@@ -14,13 +13,6 @@ from panal.org.models import Organisation, Team
 from panal.understanding.models import Understanding
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    clock.set_now(NOW)
-    yield
-    clock.set_now(None)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from panal.core import clock
 from panal.engagement.models import Case, EngagementConfig
 from panal.engagement.models_of_engagement import UnknownModel
 from panal.engagement.simulate import DEFAULT_RATE, simulate
@@ -35,13 +34,6 @@ SLA = {
     }
 }
 _ids = count()
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    clock.set_now(NOW)
-    yield
-    clock.set_now(None)
 
 
 @pytest.fixture
