@@ -2,6 +2,7 @@
 test is marked `routes` (then the pipeline's routing stage opens cases as in production)."""
 
 import pytest
+from django.utils import translation
 
 from panal.core import clock
 from panal.listening import pipeline
@@ -39,3 +40,11 @@ def client_en(client_for):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are checked in English, the source; Spanish is checked by the browser
+    stories and the translation files."""
+    with translation.override("en"):
+        yield

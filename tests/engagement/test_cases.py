@@ -197,3 +197,13 @@ def test_split_makes_a_new_case_with_the_chosen_mentions(org, users, mentions):
         mentions[2].pk]  # fmt: skip
     assert CaseEvent.objects.filter(case=case, kind="split").exists()
     assert new.subject.startswith("¿Tenéis fibra")
+
+
+def test_someone_mentioned_in_a_note_can_read_the_case(org, users, mentions):
+    case = open_case(org, mentions[0], team(org, "customer_service"))
+    curator = users["curator"]  # product team: not a team of this case
+    assert not cases.can_see(curator, case)
+    cases.add_note(users["agent"], case, "@curator ¿publicamos la solución?")
+    assert cases.can_see(curator, case)
+    assert list(cases.visible_cases(curator)) == [case]
+    assert not cases.can_work(curator, case)  # reading, not handling

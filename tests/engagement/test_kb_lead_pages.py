@@ -76,8 +76,8 @@ def test_an_agent_reads_published_articles_but_cannot_write(client_for, publishe
     assert Article.objects.get(pk=published.pk).status == "published"
 
 
-def test_a_curator_writes_edits_and_publishes(client_for, org):
-    client = client_for("curator")
+def test_a_curator_writes_edits_and_publishes(client_for, client_en, org):
+    client = client_en("curator")
     assert client.get(reverse("kb-new")).status_code == 200
     response = client.post(
         reverse("kb-new"),
@@ -120,8 +120,8 @@ def test_publishing_at_creation(client_for):
     assert Article.objects.get().status == "published"
 
 
-def test_bad_input_is_a_400_that_keeps_what_was_typed(client_for, published):
-    client = client_for("curator")
+def test_bad_input_is_a_400_that_keeps_what_was_typed(client_for, client_en, published):
+    client = client_en("curator")
     response = client.post(reverse("kb-new"), {"title": "", "body": "Mi texto", "lang": "es"})
     assert response.status_code == 400
     assert "Mi texto" in text(response)
@@ -143,12 +143,12 @@ def test_search_on_the_list(client_for, org, users, published):
     assert "Cambiar la contraseña" not in page
 
 
-def test_other_organisations_articles_are_404(client_for, other_org):
+def test_other_organisations_articles_are_404(client_for, client_en, other_org):
     foreign = Article.objects.create(
         organisation=other_org, title="Secreto", body="x", lang="es", status="published",
         created_at=NOW, updated_at=NOW,
     )  # fmt: skip
-    client = client_for("curator")
+    client = client_en("curator")
     assert client.get(reverse("kb-article", args=[foreign.pk])).status_code == 404
     assert (
         client.post(reverse("kb-article", args=[foreign.pk]), {"action": "unpublish"}).status_code
@@ -173,8 +173,10 @@ def forum_case(org, users, account):
     return case
 
 
-def test_a_new_article_from_a_case_is_prefilled_and_recorded(client_for, users, forum_case):
-    client = client_for("curator")
+def test_a_new_article_from_a_case_is_prefilled_and_recorded(
+    client_for, client_en, users, forum_case
+):
+    client = client_en("curator")
     page = client.get(reverse("kb-new"), {"case": forum_case.pk})
     assert page.status_code == 200
     body = text(page)
@@ -197,9 +199,9 @@ def test_a_new_article_from_a_case_is_prefilled_and_recorded(client_for, users, 
     assert "2.2" in text(client.get(reverse("kb-article", args=[article.pk])))
 
 
-def test_a_case_the_writer_cannot_see_is_404(client_for, org, account, other_org):
+def test_a_case_the_writer_cannot_see_is_404(client_for, client_en, org, account, other_org):
     hidden = open_case(org, [mention(account, author(org), "x")], subject="Privado")
-    client = client_for("curator")
+    client = client_en("curator")
     assert client.get(reverse("kb-new"), {"case": hidden.pk}).status_code == 404
     assert client.get(reverse("kb-new"), {"case": "abc"}).status_code == 404
     posted = client.post(reverse("kb-new"), {"case": hidden.pk, "title": "T", "body": "B",

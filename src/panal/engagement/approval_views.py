@@ -3,7 +3,8 @@
 Thin adapters over `authority`: the approvals page and its decisions (403 without
 `engagement.approve_request` or the role the request needs, 404 for another
 organisation's request), the goodwill form of a case page, and the ledger with its
-CSV export (`engagement.approve_request` or `engagement.view_all_cases`: managers, the director, analysts and community managers; amounts per person are not for everyone).
+CSV export (`engagement.approve_request` or `engagement.view_all_cases`: managers,
+the director, analysts and community managers; amounts per person are not for everyone).
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ permissions themselves (PermissionDenied), so no caller can forget to.
 
 Visibility follows the engagement model's decision stored on the case: a user sees a
 case when their team is among its visible teams (honeycomb: every team), when it is
-assigned to them, or when they hold `engagement.view_all_cases` (director, analyst,
-community manager). Answering needs `engagement.work_case` and a team among those that
-may answer, the assignment, or `engagement.answer_any_case`.
+assigned to them, when a note @mentions them, or when they hold
+`engagement.view_all_cases` (director, analyst, community manager). Answering needs
+`engagement.work_case` and a team among those that may answer, the assignment, or
+`engagement.answer_any_case`.
 """
 
 from __future__ import annotations
@@ -188,7 +189,11 @@ def visible_cases(user) -> QuerySet[Case]:
         if seat.sees_all:
             condition |= Q(organisation_id=seat.organisation_id)
             continue
-        mine = Q(visible_to_all=True) | Q(assignee=user)
+        mine = (
+            Q(visible_to_all=True)
+            | Q(assignee=user)
+            | Q(pk__in=Note.mentioned.through.objects.filter(user=user).values("note__case_id"))
+        )
         if seat.team_id is not None:
             mine |= Q(owner_team_id=seat.team_id) | Q(
                 pk__in=CaseAccess.objects.filter(team_id=seat.team_id).values("case_id")
@@ -206,6 +211,8 @@ def can_see(user, case: Case) -> bool:
         or case.assignee_id == user.pk
         or case.owner_team_id == seat.team_id
         or case.team_can_see(seat.team_id)
+        # Someone @mentioned on the case was asked in: they can read it and answer notes.
+        or Note.mentioned.through.objects.filter(note__case=case, user=user).exists()
     )
 
 

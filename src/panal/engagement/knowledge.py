@@ -147,7 +147,9 @@ class _Index:
     stale: set[int] = field(default_factory=set)  # saved here since it was built
 
     def idf(self, term: str) -> float:
-        n = len(self.docs)
+        # A small knowledge base counts as ten articles: with two or three, every shared
+        # word would weigh almost nothing and the first article on a problem never shows.
+        n = max(len(self.docs), 10)
         df = len(self.postings.get(term, ()))
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from panal.core.ids import new_id
 
@@ -74,7 +75,7 @@ class EngagementConfig(models.Model):
 class Case(models.Model):
     class Status(models.TextChoices):
         NEW = "new", _("New")
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("case status", "Open")
         PENDING = "pending", _("Waiting on the customer")
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed")
@@ -557,7 +558,7 @@ class Article(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
+        PUBLISHED = "published", pgettext_lazy("article status", "Published")
 
     organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
     title = models.CharField(_("title"), max_length=300)

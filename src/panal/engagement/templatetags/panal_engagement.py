@@ -22,6 +22,14 @@ def note_html(body: str) -> SafeString:
     return mark_safe(linebreaks(marked, autoescape=False))  # every piece escaped above
 
 
+@register.filter
+def playbook_label(intent: str) -> str:
+    """The readable name of the intent a case was routed by (or of the crisis playbook)."""
+    from panal.understanding.labels import intent_label
+
+    return _("Crisis") if intent == "crisis" else intent_label(intent or "")
+
+
 def _team(team_names: dict, team_id) -> str:
     return team_names.get(team_id, "—") if team_id is not None else "—"
 
