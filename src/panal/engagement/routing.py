@@ -32,7 +32,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from panal.core import clock
-from panal.listening.models import Mention
+from panal.listening.models import Author, Mention
 from panal.org.models import Brand, Membership, Organisation, Team
 
 from . import cases as case_services
@@ -298,9 +298,19 @@ class Router:
                 "urgency_reasons",
             )
         }
-        for mention in todo:  # rules' queries read the brand: from memory, not a query each
+        # Rules read the brand and the contact's followers: from memory, not a query each.
+        authors = (
+            Author.objects.only("id", "followers", "handle", "display_name").in_bulk(
+                {m.author_id for m in todo if m.author_id is not None}
+            )
+            if self.ruleset is not None
+            else {}
+        )
+        for mention in todo:
             if mention.brand_id is not None and mention.brand_id in self.brands:
                 Mention.brand.field.set_cached_value(mention, self.brands[mention.brand_id])
+            if mention.author_id in authors:
+                Mention.author.field.set_cached_value(mention, authors[mention.author_id])
         todo = self._capture_csat(todo)
         existing = self._open_cases_of(todo)
         contact_cases = self._contact_cases(todo)
@@ -353,7 +363,7 @@ class Router:
             return {}
         found: dict[int, Case] = {}
         cutoff = self.now - REOPEN_WITHIN
-        links = CaseMention.objects.filter(mention_id__in=keys).select_related("case")
+        links = CaseMention.objects.filter(mention_id__in=keys).select_related("case__assignee")
         for link in links:
             case = link.case
             if case.merged_into_id is not None:
@@ -522,11 +532,14 @@ class Router:
         )  # fmt: skip
 
     def _update_joined(self, joined: Iterable[Case], now) -> None:
+        touched = []
         for case in {c.pk: c for c in joined}.values():
             if case.status in (Status.RESOLVED, Status.PENDING):
-                case_services.apply_status(case, Status.OPEN)
+                case_services.apply_status(case, Status.OPEN)  # the customer wrote again
             else:
-                Case.objects.filter(pk=case.pk).update(updated_at=now)
+                touched.append(case.pk)
+        if touched:
+            Case.objects.filter(pk__in=touched).update(updated_at=now)
 
 
 def _ruleset(organisation_id: int):
