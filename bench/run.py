@@ -18,6 +18,7 @@ import understanding_bench
 
 BENCHMARKS = {
     "backfill": __import__("backfill_bench").main,
+    "engagement": __import__("engagement_bench").main,
     "ingest": ingest_bench.main,
     "jetstream": __import__("jetstream_bench").main,
     "language": language_bench.main,
