@@ -14,7 +14,8 @@ demo's intended category, kept for every mention of a category that opens no cas
 half of those that open one (the other half: no confident intent), so about a third of
 the mentions open or join a case. Then only the routing is timed: batches of 1,000,
 oldest first, each read with `pipeline.read_batch` (the pipeline's fields) in a
-transaction and given to `Router.for_org(org).route(batch)`, as the `route` stage does; the
+transaction with the cyclic garbage collector paused (as `pipeline.run` runs a batch) and
+given to `Router.for_org(org).route(batch)`, as the `route` stage does; the
 first batch warms up and is not counted. Figures: mentions/s on the wall clock (routing and
 commit), the CPU time, per-batch p50/p95, queries per batch, cases opened, mentions that
 joined a case, rule fires, notifications, leads; and checks: one link per mention, a case
@@ -412,12 +413,23 @@ class QueryCounter:
     """Counts the statements sent (`connection.execute_wrapper`): nearly free, unlike the
     debug cursor, which formats every statement."""
 
-    def __init__(self) -> None:
+    def __init__(self, timed: bool = False) -> None:
         self.n = 0
+        self.timed = timed  # also add up each statement's time (`--profile`)
+        self.seconds: Counter = Counter()
 
     def __call__(self, execute, sql, params, many, context):
         self.n += 1
-        return execute(sql, params, many, context)
+        if not self.timed:
+            return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds[" ".join(sql.split())[:90]] += time.perf_counter() - started
+
+    def slowest(self, n: int = 12) -> dict[str, float]:
+        return {sql: round(s, 3) for sql, s in self.seconds.most_common(n)}
 
 
 # --- part 1: routing ---------------------------------------------------------------------------
@@ -654,14 +666,16 @@ def routing_child(o: argparse.Namespace) -> dict:
         f"{sum(v for v in setup.values()):.0f} s; routing {len(batches)} batches …"
     )
 
-    counter = QueryCounter()
+    counter = QueryCounter(timed=o.profile or o.statements)
     profiler = cProfile.Profile() if o.profile else None
     per_batch = []
     plans_all: list = []
     opening: set[int] = set()
     with connection.execute_wrapper(counter):
         for n, ids in enumerate(batches):
-            with transaction.atomic():
+            # As the pipeline runs a batch: without cyclic garbage collection, in one
+            # transaction.
+            with pipeline.collector_paused(), transaction.atomic():
                 mentions = pipeline.read_batch(ids)
                 _attach_accounts(mentions)
                 before = counter.n
@@ -691,6 +705,8 @@ def routing_child(o: argparse.Namespace) -> dict:
             )
             if n % 10 == 0:
                 console.log(f"  batch {n}: {1000 * (routed + commit):.0f} ms")
+    if profiler is not None and os.environ.get("PANAL_BENCH_PSTATS"):
+        profiler.dump_stats(os.environ["PANAL_BENCH_PSTATS"])  # for pstats / snakeviz
     timed = sum(b["mentions"] for b in per_batch)
     wall = sum(b["route_s"] + b["commit_s"] for b in per_batch)
     cpu = sum(b["cpu_s"] for b in per_batch)
@@ -735,6 +751,7 @@ def routing_child(o: argparse.Namespace) -> dict:
         "meets_target": per_s >= TARGET_PER_S and all(verified["checks"].values()),
         "load_average": common.load_average(),
         "profile": _breakdown(profiler) if profiler is not None else None,
+        "statement_seconds": counter.slowest() if counter.timed else None,
     }
 
 
@@ -1281,6 +1298,8 @@ def _child_args(o: argparse.Namespace, part: str) -> list[str]:
     ]
     if o.profile:
         args.append("--profile")
+    if o.statements:
+        args.append("--statements")
     if o.closed_cases is not None:
         args += ["--closed-cases", str(o.closed_cases)]
     return args
@@ -1391,6 +1410,11 @@ def main(argv: list[str] | None = None) -> dict:
         "--profile",
         action="store_true",
         help="profile the routing (where its time goes; inflates the figures)",
+    )
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="add up the routing's time per SQL statement (COPY is not counted)",
     )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--pg", default=os.environ.get("PANAL_BENCH_PG", PG_SERVER))

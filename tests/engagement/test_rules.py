@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from panal.core import clock
+from panal.core.db import insert_rows
 from panal.core.text import fold
 from panal.engagement import rules
 from panal.engagement.models import Case, CaseMention, ReplyTemplate, Rule, RuleFire
@@ -967,7 +968,7 @@ def test_rules_are_indexed_by_an_equality_on_intent_playbook_channel_or_lang():
 # --- the audit rows ---------------------------------------------------------------------------
 
 
-def test_record_fires_builds_unsaved_rows_for_a_bulk_insert(org, add):
+def test_record_fires_builds_rows_for_a_bulk_insert(org, add):
     (mention,) = add({"external_id": "a1", "text": "hola"})
     stored = Rule.objects.create(
         organisation=org, name="VIP", conditions=[], actions=[{"type": "escalate"}], updated_at=NOW
@@ -976,7 +977,7 @@ def test_record_fires_builds_unsaved_rows_for_a_bulk_insert(org, add):
     fired = rules.RuleSet.for_org(org.id).evaluate(rules.context(mention, None))
     rows = rules.record_fires(org.id, mention.id, case.id, fired, NOW)
     assert RuleFire.objects.count() == 0
-    RuleFire.objects.bulk_create(rows)
+    assert insert_rows(RuleFire, rules.FIRE_FIELDS, rows, ignore_conflicts=False) == 1
     fire = RuleFire.objects.get()
     assert (fire.rule_id, fire.rule_name, fire.mention_id, fire.case_id, fire.at) == (
         stored.id,

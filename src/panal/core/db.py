@@ -8,7 +8,9 @@ from typing import Any
 
 import orjson
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.utils.timezone import is_aware
 
 _CHUNK = 500  # ids per statement where each id is a parameter (SQLite allows 999)
@@ -64,11 +66,20 @@ def _adapter(field: Any) -> Callable[[Any], Any]:
     if kind in _AS_IS:
         exact = _AS_IS[kind]
         return lambda v: v if v is None or type(v) is exact else prep(v, connection)
+    if kind == "JSONField":  # its JSON text (on PostgreSQL, cast back to jsonb)
+        return lambda v: None if v is None else orjson.dumps(v).decode()
     if kind == "DateTimeField":
         adapt = connection.ops.adapt_datetimefield_value
-        return lambda v: (
-            adapt(v) if isinstance(v, datetime) and is_aware(v) else prep(v, connection)
-        )
+        last: list = [None, None]  # rows of a batch mostly share one timestamp (its "now")
+
+        def datetime_value(v: Any) -> Any:
+            if v is last[0]:
+                return last[1]
+            out = adapt(v) if isinstance(v, datetime) and is_aware(v) else prep(v, connection)
+            last[0], last[1] = v, out
+            return out
+
+        return datetime_value
     return lambda v: prep(v, connection)
 
 
@@ -76,10 +87,26 @@ def _prepared(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence
     """(the model's fields, one list per field of its values as the database takes them)."""
     columns = [model._meta.get_field(name) for name in fields]
     values = [
-        list(map(_adapter(f), column))
-        for f, column in zip(columns, zip(*rows, strict=True), strict=True)
+        _column(f, column) for f, column in zip(columns, zip(*rows, strict=True), strict=True)
     ]
     return columns, values
+
+
+def _column(field: Any, column: Sequence[Any]) -> Sequence[Any]:
+    """One field's values as the database takes them. A column of plain ints or strings
+    is taken as it is, checked in C (`map(type, …)`); a column of few distinct values
+    (a batch's timestamps) is adapted once per value."""
+    target = field.target_field if field.is_relation else field
+    exact = _AS_IS.get(target.get_internal_type())
+    if exact is not None and set(map(type, column)) <= {exact, type(None)}:
+        return column
+    adapt = _adapter(field)
+    if len(column) > 8 and field.get_internal_type() == "DateTimeField":
+        distinct = set(column)
+        if len(distinct) * 4 <= len(column):
+            table = {v: adapt(v) for v in distinct}
+            return list(map(table.__getitem__, column))
+    return list(map(adapt, column))
 
 
 # PostgreSQL reads a batch's rows from one parameter, a JSON array of rows: Django's
@@ -145,10 +172,18 @@ def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
         return cursor.rowcount
 
 
-def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+def insert_rows(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = True,
+) -> int:
     """`INSERT … ON CONFLICT DO NOTHING` of `rows` (values in `fields` order, the primary
-    key among them, no JSON fields). Returns how many went in: fewer than given when a
-    unique constraint held some back (a concurrent writer stored them first).
+    key among them unless the database numbers it; a JSON field's value as the Python
+    object). Returns how many went in: fewer than given when a unique constraint held some
+    back (a concurrent writer stored them first). With `ignore_conflicts=False` a conflict
+    raises IntegrityError instead, as bulk_create does.
 
     As `update_rows`: one `executemany` on SQLite, one INSERT … SELECT from the JSON rows
     on PostgreSQL, where bulk_create spends most of its time adapting each value in Python.
@@ -159,12 +194,101 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in columns)
     head = f"INSERT INTO {quote(model._meta.db_table)} ({names})"
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not ignore_conflicts:
+            # COPY streams the rows (COPY cannot skip conflicts)
+            table = quote(model._meta.db_table)
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in zip(*values, strict=True):
+                    copy.write_row(row)
+            return len(rows)
         if connection.vendor == "postgresql":
-            sql = f"{head} {json_rows_select(columns)} ON CONFLICT DO NOTHING"
+            sql = f"{head} {json_rows_select(columns)}{tail}"
             cursor.execute(sql, [json_rows(zip(*values, strict=True))])
         else:
             marks = ", ".join(["%s"] * len(columns))
             params = list(zip(*values, strict=True))
-            cursor.executemany(f"{head} VALUES ({marks}) ON CONFLICT DO NOTHING", params)
+            cursor.executemany(f"{head} VALUES ({marks}){tail}", params)
         return cursor.rowcount
+
+
+def insert_objects(objs: Sequence[Model], *, ignore_conflicts: bool = False) -> int:
+    """`insert_rows` of unsaved instances of one model, every concrete field (the primary
+    key too unless the database numbers it): bulk_create's write without its per-value
+    cost. No signals are sent and nothing is read back; a conflict raises IntegrityError
+    unless `ignore_conflicts`."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    meta = model._meta
+    numbered = meta.pk.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField")
+    fields = [f for f in meta.concrete_fields if not (f.primary_key and numbered)]
+    names = [f.attname for f in fields]
+    rows = [[o.__dict__[n] for n in names] for o in objs]
+    for o in objs:
+        o._state.adding = False
+        o._state.db = connection.alias
+    return insert_rows(model, [f.name for f in fields], rows, ignore_conflicts=ignore_conflicts)
+
+
+def read_instances(rows: QuerySet, fields: Sequence[str]) -> list[Model]:
+    """The instances `rows.only(*fields)` gives (the other fields deferred), made from plain
+    rows (`values_list`: every value goes through the same converters) instead of through
+    `Model.__init__`, which costs more than the query itself for a thousand rows. Only
+    when nothing listens to the model's `pre_init` / `post_init` signals, which `__init__`
+    sends: then the ORM's own instances are read."""
+    model = rows.model
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return list(rows.only(*fields))
+    names = tuple(model._meta.get_field(name).attname for name in fields)
+    db, new = rows.db, model.__new__
+    out = []
+    for values in rows.values_list(*names):
+        obj = new(model)
+        obj.__dict__.update(zip(names, values, strict=True))
+        obj._state = state = ModelState()
+        state.adding, state.db = False, db
+        out.append(obj)
+    return out
+
+
+_BLUEPRINTS: dict[type[Model], tuple[dict[str, Any], tuple, frozenset[str]]] = {}
+
+
+def _blueprint(model: type[Model]) -> tuple[dict[str, Any], tuple, frozenset[str]]:
+    """(constant defaults by attname, (attname, callable default) pairs, every attname)."""
+    found = _BLUEPRINTS.get(model)
+    if found is None:
+        constants: dict[str, Any] = {}
+        made = []
+        for f in model._meta.concrete_fields:
+            if f.has_default() and callable(f.default):
+                made.append((f.attname, f.default))
+            else:
+                constants[f.attname] = f.get_default()
+        names = frozenset(f.attname for f in model._meta.concrete_fields)
+        found = _BLUEPRINTS[model] = (constants, tuple(made), names)
+    return found
+
+
+def build(model: type[Model], /, **values: Any) -> Model:
+    """An unsaved instance, as `model(**values)` makes it, for a batch of thousands: the
+    values by attname (`team_id`, not `team`), the other fields their defaults, without
+    `Model.__init__`'s per-keyword work. Falls back to `model(**values)` when something
+    listens to the init signals."""
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model(**values)
+    constants, made, names = _blueprint(model)
+    unknown = values.keys() - names
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {sorted(unknown)[0]!r}")
+    obj = model.__new__(model)
+    state = dict(constants)
+    for attname, default in made:
+        if attname not in values:
+            state[attname] = default()
+    state.update(values)
+    obj.__dict__.update(state)
+    obj._state = ModelState()
+    return obj

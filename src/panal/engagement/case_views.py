@@ -26,7 +26,7 @@ from panal.org.models import Membership, Team
 from panal.org.services import current_organisation
 
 from . import cases
-from .models import Case, CaseEvent, Notification, Priority
+from .models import IS_CLOSED, IS_OPEN, PRIORITY_RANK, Case, CaseEvent, Notification, Priority
 
 PAGE = 50
 VIEWS = ("mine", "team", "unassigned", "all", "closed")
@@ -68,19 +68,19 @@ def inbox_queryset(user, filters: CaseFilters):
     visible = cases.visible_cases(user)
     seat_teams = [s.team_id for s in cases.seats(user).values() if s.team_id is not None]
     if filters.view == "mine":
-        qs = visible.filter(assignee=user, is_open=True)
+        qs = visible.filter(IS_OPEN, assignee=user)
     elif filters.view == "team":
-        qs = visible.filter(owner_team_id__in=seat_teams, is_open=True)
+        qs = visible.filter(IS_OPEN, owner_team_id__in=seat_teams)
     elif filters.view == "unassigned":
-        qs = visible.filter(assignee__isnull=True, is_open=True)
+        qs = visible.filter(IS_OPEN, assignee__isnull=True)
     elif filters.view == "closed":
-        qs = visible.filter(is_open=False)
+        qs = visible.filter(IS_CLOSED)
     else:
-        qs = visible.filter(is_open=True)
+        qs = visible.filter(IS_OPEN)
     if filters.status:
         qs = qs.filter(status=filters.status)
-    if filters.priority:
-        qs = qs.filter(priority=filters.priority)
+    if filters.priority:  # by its rank: the queue indexes hold the rank
+        qs = qs.filter(priority_rank=PRIORITY_RANK[filters.priority])
     if filters.team:
         qs = qs.filter(owner_team_id=filters.team)
     if filters.sla:

@@ -25,6 +25,7 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from panal.core import clock
+from panal.core.db import build, insert_objects
 from panal.org.choices import Department
 from panal.org.models import Membership, Team
 
@@ -159,20 +160,24 @@ def bulk_create_for(
             owner_id, how = _owner(case, team, members, case.organisation_id in manual)
             if owner_id in members:
                 members[owner_id] += 1  # the batch's next case sees the new load
-            lead = Lead(
-                organisation_id=case.organisation_id, case=case, contact_id=case.contact_id,
-                title=_lead_title(case, titles.get(case.pk, "")), stage=Stage.NEW,
-                team=team, owner_id=owner_id, created_at=now,
+            lead = build(
+                Lead, organisation_id=case.organisation_id, case_id=case.pk,
+                contact_id=case.contact_id, title=_lead_title(case, titles.get(case.pk, "")),
+                stage=Stage.NEW, team_id=team.pk if team else None, owner_id=owner_id,
+                created_at=now,
             )  # fmt: skip
+            Lead.case.field.set_cached_value(lead, case)
+            if team is not None:
+                Lead.team.field.set_cached_value(lead, team)
             leads.append(lead)
             data = {"lead": lead.pk, "action": "created", "owner": owner_id, "how": how,
                     "team": team.pk if team else None}  # fmt: skip
             events.append(
                 CaseEvent(case=case, kind=CaseEvent.Kind.LEAD, at=now, data=data, actor_id=actor_id)
             )
-        Lead.objects.bulk_create(leads)
-        CaseEvent.objects.bulk_create(events)
-        Notification.objects.bulk_create(_notices(leads, loads, actor_id, now))
+        insert_objects(leads)
+        insert_objects(events)
+        insert_objects(_notices(leads, loads, actor_id, now))
     created = {lead.case_id: lead for lead in leads}
     return [existing.get(pk) or created[pk] for pk in unique]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q, Value
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -72,6 +73,13 @@ class EngagementConfig(models.Model):
         return str(self.organisation)
 
 
+# `is_open` as a comparison (`is_open = true`): Django writes `is_open=True` as the bare
+# column, which SQLite's planner cannot match to an index column, so the queue indexes
+# would not give the inbox its order.
+IS_OPEN = Q(is_open=Value(True))
+IS_CLOSED = Q(is_open=Value(False))
+
+
 class Case(models.Model):
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -88,8 +96,11 @@ class Case(models.Model):
         BREACHED = "breached", _("Breached")
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    # The organisation, owner team and assignee are indexed by the queue indexes (Meta),
+    # which start with them: single-column indexes would only tempt SQLite's planner away
+    # from the ones that also give the inbox's order.
     organisation = models.ForeignKey(
-        "org.Organisation", on_delete=models.CASCADE, related_name="cases"
+        "org.Organisation", on_delete=models.CASCADE, related_name="cases", db_index=False
     )
     subject = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
@@ -114,8 +125,9 @@ class Case(models.Model):
     # Routing: the engagement model's decision when the case opened (and after moves).
     model = models.CharField(max_length=32, blank=True)
     owner_team = models.ForeignKey(
-        "org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_cases"
-    )
+        "org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_cases",
+        db_index=False,
+    )  # fmt: skip
     domain_team = models.ForeignKey(
         "org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -126,8 +138,9 @@ class Case(models.Model):
     shared = models.BooleanField(default=False)  # several teams may answer: honeycomb
     route_reason = models.TextField(blank=True)
     assignee = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases"
-    )
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_cases",
+        db_index=False,
+    )  # fmt: skip
     # Clocks.
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -177,6 +190,9 @@ class Case(models.Model):
                 name="case_org_queue",
             ),
             models.Index(fields=["organisation", "-opened_at"], name="case_org_opened"),
+            models.Index(
+                fields=["organisation", "is_open", "-closed_at", "-id"], name="case_org_closed"
+            ),
             models.Index(fields=["is_open", "resolution_due"], name="case_open_due"),
         ]
 
@@ -193,7 +209,9 @@ class Case(models.Model):
 class CaseMention(models.Model):
     """A mention belongs to at most one case."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
+    case = models.ForeignKey(  # indexed by casemention_case
+        Case, on_delete=models.CASCADE, related_name="links", db_index=False
+    )
     mention = models.OneToOneField(
         "listening.Mention", on_delete=models.CASCADE, related_name="case_link"
     )
@@ -211,7 +229,9 @@ class CaseAccess(models.Model):
     `Case.visible_team_ids`, so an inbox is one indexed lookup)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access")
-    team = models.ForeignKey("org.Team", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(  # indexed by caseaccess_unique
+        "org.Team", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "case"], name="caseaccess_unique")]
@@ -248,9 +268,16 @@ class CaseEvent(models.Model):
         HANDOVER = "handover", _("Handed over")
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # No foreign-key constraints (as RuleFire): routing writes a few a mention, PostgreSQL
+    # would check each at commit; Django still applies on_delete.
+    case = models.ForeignKey(  # indexed by caseevent_case_at
+        Case, on_delete=models.CASCADE, related_name="events", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     at = models.DateTimeField()
-    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL)
+    actor = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     data = models.JSONField(default=dict, blank=True)
 
@@ -289,11 +316,20 @@ class Notification(models.Model):
         APPROVAL = "approval", _("Approval")
         HANDOVER = "handover", _("Handed over")
 
+    # No foreign-key constraints (as RuleFire): routing writes them in bulk; Django still
+    # applies on_delete.
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
-    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
+    organisation = models.ForeignKey(
+        "org.Organisation", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    user = models.ForeignKey(  # indexed by notification_unread
+        USER, on_delete=models.CASCADE, related_name="notifications", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE)
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False
+    )
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
@@ -330,16 +366,29 @@ class Rule(models.Model):
 
 
 class RuleFire(models.Model):
-    """The audit: which rule fired on which mention, and what it did."""
+    """The audit: which rule fired on which mention, and what it did.
+
+    Routing writes several a mention, so the table carries no foreign-key constraints
+    (PostgreSQL would check four a row at every commit): routing writes only ids it has
+    just read or made, and Django still applies each relation's on_delete.
+    """
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
-    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
-    rule = models.ForeignKey(Rule, null=True, on_delete=models.SET_NULL, related_name="fires")
+    organisation = models.ForeignKey(
+        "org.Organisation", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    rule = models.ForeignKey(  # indexed by rulefire_rule_at
+        Rule, null=True, on_delete=models.SET_NULL, related_name="fires", db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
     rule_name = models.CharField(max_length=200)
     mention = models.ForeignKey(
-        "listening.Mention", null=True, on_delete=models.SET_NULL, related_name="+"
+        "listening.Mention", null=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
     )
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL)
     actions = models.JSONField(default=list)
     at = models.DateTimeField()
 

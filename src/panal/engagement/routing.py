@@ -26,12 +26,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
 
 from panal.core import clock
+from panal.core.db import build, insert_objects, insert_rows, read_instances
+from panal.core.ids import new_ids
 from panal.listening.models import Author, Mention
 from panal.org.models import Brand, Membership, Organisation, Team
 
@@ -287,23 +290,17 @@ class Router:
             return []
         understanding = {
             u.mention_id: u
-            for u in Understanding.objects.filter(mention_id__in=[m.pk for m in todo]).only(
-                "mention_id",
-                "lang",
-                "sentiment",
-                "sentiment_score",
-                "intents",
-                "urgency",
-                "urgency_level",
-                "urgency_reasons",
+            for u in read_instances(
+                Understanding.objects.filter(mention_id__in=[m.pk for m in todo]),
+                UNDERSTANDING_READ,
             )
         }
         # Rules read the brand and the contact's followers: from memory, not a query each.
+        reads = self.ruleset.reads if self.ruleset is not None else frozenset()
+        author_ids = {m.author_id for m in todo if m.author_id is not None}
         authors = (
-            Author.objects.only("id", "followers", "handle", "display_name").in_bulk(
-                {m.author_id for m in todo if m.author_id is not None}
-            )
-            if self.ruleset is not None
+            {a.pk: a for a in read_instances(Author.objects.filter(id__in=author_ids), AUTHOR_READ)}
+            if "contact.followers" in reads and author_ids
             else {}
         )
         for mention in todo:
@@ -313,7 +310,7 @@ class Router:
                 Mention.author.field.set_cached_value(mention, authors[mention.author_id])
         todo = self._capture_csat(todo)
         existing = self._open_cases_of(todo)
-        contact_cases = self._contact_cases(todo)
+        contact_cases = self._contact_cases(todo) if "contact.cases" in reads else {}
         plans: list[Plan] = []
         new_by_root: dict[int, Plan] = {}
         joins: list[tuple[Plan, Case | Plan]] = []
@@ -340,12 +337,11 @@ class Router:
         """Survey answers are recorded on their case, not routed as new work."""
         from .models import Csat
 
-        authors = {m.author_id for m in mentions if m.author_id is not None}
-        if not authors:
+        if not any(m.author_id is not None for m in mentions):
             return mentions
-        waiting = set(
+        waiting = set(  # the organisation's surveys awaiting an answer: a few, read at once
             Csat.objects.filter(
-                case__contact_id__in=authors, answered_at__isnull=True,
+                case__organisation_id=self.organisation.pk, answered_at__isnull=True,
                 sent_at__gte=self.now - timedelta(days=7),
             ).values_list("case__contact_id", flat=True)
         )  # fmt: skip
@@ -386,19 +382,27 @@ class Router:
         )
 
     def _write(self, plans: list[Plan], joins: list) -> None:
+        """Carry out the plans. The cases are model instances (later steps use them); the
+        rows around them (links, access, history, audit, notifications: several per
+        mention) are plain tuples inserted with `core.db.insert_rows`, where bulk_create
+        would spend most of the batch building and adapting instances."""
+        from . import rules
+
         now = self.now
+        org_id = self.organisation.pk
         new_cases: list[Case] = []
-        links: list[CaseMention] = []
-        access: list[CaseAccess] = []
-        events: list[CaseEvent] = []
-        fires: list[RuleFire] = []
-        notices: list[Notification] = []
+        links: list[tuple] = []  # LINK_FIELDS
+        access: list[tuple] = []  # ACCESS_FIELDS
+        events: list[tuple] = []  # EVENT_FIELDS, without the id
+        fires: list[tuple] = []  # rules.FIRE_FIELDS
+        notices: list[tuple] = []  # NOTICE_FIELDS, without the id
         lead_cases: list[Case] = []
         replies: list[tuple[Case, Any, str]] = []
         strategy = self.settings.config.assignment
         hours = self.settings.hours
         case_of_plan: dict[int, Case] = {}
         joining = {id(plan) for plan, _target in joins}
+        opened_kind, routed_kind, assigned_kind = Kind.OPENED, Kind.ROUTED, Kind.ASSIGNED
         for plan in plans:
             if id(plan) in joining or not plan.opens:
                 continue
@@ -412,29 +416,27 @@ class Router:
                     case.assignee_id = chosen
             elif plan.assignee_id is not None:
                 case.assignee_id = plan.assignee_id
+            case_id = case.pk
             case_of_plan[id(plan)] = case
             new_cases.append(case)
-            links.append(CaseMention(case=case, mention_id=plan.mention.pk, added_at=now))
-            visible = plan.decision.visible_to
-            if visible is not ALL:
-                access.extend(CaseAccess(case=case, team_id=t) for t in case.visible_team_ids)
-            events.append(CaseEvent(case=case, at=now, kind=Kind.OPENED, data={
+            links.append((case_id, plan.mention.pk, now))
+            if plan.decision.visible_to is not ALL:
+                access.extend((case_id, t) for t in case.visible_team_ids)
+            events.append((case_id, now, None, opened_kind, {
                 "mention": plan.mention.pk, "intent": plan.playbook.intent,
                 "priority": case.priority,
             }))  # fmt: skip
-            events.append(CaseEvent(case=case, at=now, kind=Kind.ROUTED, data={
+            events.append((case_id, now, None, routed_kind, {
                 **plan.decision.as_dict(), "owner_team": case.owner_team_id,
             }))  # fmt: skip
             if case.assignee_id is not None:
-                events.append(CaseEvent(case=case, at=now, kind=Kind.ASSIGNED, data={
+                events.append((case_id, now, None, assigned_kind, {
                     "before": None, "after": case.assignee_id,
                     "how": "rule" if plan.assignee_id else strategy,
                 }))  # fmt: skip
-                notices.append(self._notice(case.assignee_id, Notification.Kind.ASSIGNED, case,
-                                            f"#{case.pk} {case.subject}"))  # fmt: skip
+                notices.append(self._notice(case.assignee_id, Notification.Kind.ASSIGNED, case))
             if plan.escalated:
-                events.append(CaseEvent(case=case, at=now, kind=Kind.ESCALATED,
-                                        data={"by": "rule"}))  # fmt: skip
+                events.append((case_id, now, None, Kind.ESCALATED, {"by": "rule"}))
             if plan.lead:
                 lead_cases.append(case)
             replies.extend((case, plan.mention, t) for t in plan.auto_replies)
@@ -443,24 +445,20 @@ class Router:
             if case is None:  # its conversation's first message opened nothing
                 continue
             case_of_plan[id(plan)] = case
-            links.append(CaseMention(case=case, mention_id=plan.mention.pk, added_at=now))
-            events.append(CaseEvent(case=case, at=now, kind=Kind.MENTION,
-                                    data={"mention": plan.mention.pk}))  # fmt: skip
+            links.append((case.pk, plan.mention.pk, now))
+            events.append((case.pk, now, None, Kind.MENTION, {"mention": plan.mention.pk}))
             replies.extend((case, plan.mention, t) for t in plan.auto_replies)
         for plan in plans:
             case = case_of_plan.get(id(plan))
             if plan.fired:
-                from . import rules
-
-                fires.extend(rules.record_fires(
-                    self.organisation.pk, plan.mention.pk, case.pk if case else None,
-                    plan.fired, now,
-                ))  # fmt: skip
+                fires += rules.record_fires(
+                    org_id, plan.mention.pk, case.pk if case else None, plan.fired, now
+                )
                 if case is not None:
                     events.extend(
-                        CaseEvent(case=case, at=now, kind=Kind.RULE, data={
+                        (case.pk, now, None, Kind.RULE, {
                             "rule": f.rule_id, "name": f.rule_name,
-                            "actions": list(f.actions), "mention": plan.mention.pk,
+                            "actions": f.actions, "mention": plan.mention.pk,
                         })
                         for f in plan.fired
                     )  # fmt: skip
@@ -470,16 +468,15 @@ class Router:
             for team_id in plan.notify_teams:
                 notify.update(self.members(team_id))
             kind = Notification.Kind.CRISIS if plan.facts.is_crisis else Notification.Kind.NOTIFY
-            notices.extend(
-                self._notice(u, kind, case, f"#{case.pk} {case.subject}") for u in notify
-            )
+            notices.extend(self._notice(u, kind, case) for u in notify)
         with transaction.atomic():
-            Case.objects.bulk_create(new_cases, batch_size=500)
-            CaseMention.objects.bulk_create(links, batch_size=1000)
-            CaseAccess.objects.bulk_create(access, batch_size=1000)
-            CaseEvent.objects.bulk_create(events, batch_size=1000)
-            RuleFire.objects.bulk_create(fires, batch_size=1000)
-            Notification.objects.bulk_create(notices, batch_size=1000)
+            insert_objects(new_cases)
+            insert = partial(insert_rows, ignore_conflicts=False)
+            insert(CaseMention, LINK_FIELDS, links)
+            insert(CaseAccess, ACCESS_FIELDS, access)
+            insert(CaseEvent, EVENT_FIELDS, _numbered(events))
+            insert(RuleFire, rules.FIRE_FIELDS, fires)
+            insert(Notification, NOTICE_FIELDS, _numbered(notices))
             self._update_joined([c for p, c in joins if isinstance(c, Case)], now)
             if new_cases and self._pool is not None:
                 self._pool.flush()
@@ -509,7 +506,8 @@ class Router:
         first_due, resolution_due = case_services.sla_deadlines(
             self.settings, priority, mention.channel, opened
         )
-        return Case(
+        return build(
+            Case,
             organisation_id=self.organisation.pk,
             subject=case_services.subject_of(mention),
             status=Status.NEW, is_open=True, priority=priority,
@@ -525,11 +523,10 @@ class Router:
             first_response_due=first_due, resolution_due=resolution_due,
         )  # fmt: skip
 
-    def _notice(self, user_id: int, kind: str, case: Case, text: str) -> Notification:
-        return Notification(
-            organisation_id=self.organisation.pk, user_id=user_id, kind=kind, case=case,
-            text=text[:500], created_at=self.now,
-        )  # fmt: skip
+    def _notice(self, user_id: int, kind: str, case: Case) -> tuple:
+        """A notification's values in NOTICE_FIELDS order, without the id."""
+        text = f"#{case.pk} {case.subject}"[:500]
+        return (self.organisation.pk, user_id, kind, case.pk, text, self.now)
 
     def _update_joined(self, joined: Iterable[Case], now) -> None:
         touched = []
@@ -540,6 +537,23 @@ class Router:
                 touched.append(case.pk)
         if touched:
             Case.objects.filter(pk__in=touched).update(updated_at=now)
+
+
+# What routing reads of a mention's understanding and author.
+UNDERSTANDING_READ = (
+    "mention", "lang", "sentiment", "sentiment_score", "intents", "urgency",
+    "urgency_level", "urgency_reasons",
+)  # fmt: skip
+AUTHOR_READ = ("id", "followers", "handle", "display_name")
+LINK_FIELDS = ("case", "mention", "added_at")
+ACCESS_FIELDS = ("case", "team")
+EVENT_FIELDS = ("id", "case", "at", "actor", "kind", "data")
+NOTICE_FIELDS = ("id", "organisation", "user", "kind", "case", "text", "created_at")
+
+
+def _numbered(rows: list[tuple]) -> list[tuple]:
+    """Rows given their new ids (time-ordered, as the models' default)."""
+    return [(pk, *row) for pk, row in zip(new_ids(len(rows)), rows, strict=True)]
 
 
 def _ruleset(organisation_id: int):

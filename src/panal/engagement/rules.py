@@ -93,6 +93,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from panal.core import clock
+from panal.core.ids import new_ids
 from panal.core.text import canonical_lang, fold
 from panal.listening.choices import Channel, Kind, Visibility
 from panal.listening.models import Mention
@@ -101,7 +102,7 @@ from panal.org.choices import Department
 from panal.org.models import Membership, Organisation, Team
 
 from .cases import TAG_RE, CaseError, clean_tags, settings_for
-from .models import Case, CaseMention, Priority, ReplyTemplate, Rule, RuleFire
+from .models import Case, CaseMention, Priority, ReplyTemplate, Rule
 from .models_of_engagement import (
     DEFAULT_MODEL,
     MODELS,
@@ -1273,6 +1274,7 @@ class Compiled:
     fired: Fired
     index: tuple[str, frozenset] | None  # (field, values) one of which the mention must have
     full_tests: tuple[Test, ...] = ()  # with the index condition (for unindexed evaluation)
+    reads: frozenset[str] = frozenset()  # the fields its conditions read; "query" for a query
 
     def matches(self, ctx: dict) -> bool:
         return all(test(ctx) for test in self.full_tests)
@@ -1339,6 +1341,7 @@ def compile_rule(
         fired=fired,
         index=index,
         full_tests=tuple(t for _cost, t, _n in compiled),
+        reads=frozenset(c["field"] for c in checked) | ({"query"} if text else set()),
     )
 
 
@@ -1368,6 +1371,15 @@ def _compiled(rule: Rule) -> Compiled:
     return found
 
 
+_SETS: dict[tuple[int, bool], tuple[tuple, RuleSet]] = {}  # RuleSet.for_org's, with stamps
+
+
+def forget_rules(sender: Any, instance: Rule, **kwargs: Any) -> None:
+    """Signal receiver (post_save / post_delete of Rule): drop the organisation's kept set."""
+    for key in [k for k in _SETS if k[0] == instance.organisation_id]:
+        _SETS.pop(key, None)
+
+
 class RuleSet:
     """An organisation's enabled rules, compiled, in firing order (position, then id)."""
 
@@ -1386,14 +1398,24 @@ class RuleSet:
         self._memo: dict[tuple, tuple[Compiled, ...]] = {}
         self._positions = {name: n for n, name in enumerate(INDEX_FIELDS)}
         self._stops = {r.rule_id for r in self.rules if r.stop}
+        # What any rule reads: routing loads the costlier facts only when one does.
+        self.reads: frozenset[str] = frozenset().union(*(r.reads for r in self.rules))
 
     @classmethod
     def for_org(cls, organisation_id: int, *, index: bool = True) -> RuleSet:
-        """The enabled rules of an organisation (one query). Build it once per batch."""
-        rules = Rule.objects.filter(organisation_id=organisation_id, enabled=True).order_by(
-            "position", "id"
-        )
-        return cls(rules, index=index)
+        """The enabled rules of an organisation. The set is kept between calls (routing asks
+        for it every batch) while the rules' ids, positions and edit times stay the same:
+        one small query; a saved or deleted rule also drops it in this process."""
+        enabled = Rule.objects.filter(organisation_id=organisation_id, enabled=True)
+        ordered = enabled.order_by("position", "id")
+        stamp = tuple(ordered.values_list("id", "position", "updated_at"))
+        key = (organisation_id, index)
+        kept = _SETS.get(key)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        ruleset = cls(ordered, index=index)
+        _SETS[key] = (stamp, ruleset)
+        return ruleset
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -1441,26 +1463,24 @@ class RuleSet:
 # --- the audit ------------------------------------------------------------------------------
 
 
+FIRE_FIELDS = ("id", "organisation", "rule", "rule_name", "mention", "case", "actions", "at")
+
+
 def record_fires(
     organisation_id: int,
     mention_id: int | None,
     case_id: int | None,
-    fired: Iterable[Fired],
+    fired: Sequence[Fired],
     at,
-) -> list[RuleFire]:
-    """Unsaved audit rows, one per fired rule (the caller bulk-creates them)."""
+) -> list[tuple]:
+    """Audit rows, one per fired rule, as `RuleFire` values in `FIRE_FIELDS` order (the
+    caller inserts them with `core.db.insert_rows`)."""
+    ids = new_ids(len(fired))
     return [
-        RuleFire(
-            organisation_id=organisation_id,
-            rule_id=f.rule_id or None,
-            rule_name=f.rule_name[:200],
-            mention_id=mention_id,
-            case_id=case_id,
-            actions=[dict(a) for a in f.actions],
-            at=at,
-        )
-        for f in fired
-    ]
+        (pk, organisation_id, f.rule_id or None, f.rule_name[:200], mention_id, case_id,
+         f.actions, at)  # a tuple of dicts: stored as a JSON array
+        for pk, f in zip(ids, fired, strict=True)
+    ]  # fmt: skip
 
 
 # --- routing facts (dry runs; the routing stage may use them too) ---------------------------

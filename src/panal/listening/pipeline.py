@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 
 from django.db import transaction
-from django.db.models.base import ModelState
-from django.db.models.signals import post_init, pre_init
 
 from panal.core import clock
-from panal.core.db import update_ids
+from panal.core.db import read_instances, update_ids
 
 from .models import Mention
 
@@ -61,7 +59,7 @@ def load_plugin_stages() -> None:
 
 
 # The fields the built-in stages read of every mention; the others (the raw payload, the
-# HTML, media, metrics, links, the received/edited/processed times, …) stay in the
+# HTML, media, metrics, the received/edited/processed times, …) stay in the
 # database: decoding a thousand JSON payloads and timestamps nobody reads was most of
 # reading a batch. A stage that wants one reads it for the whole batch in one query with
 # `read_deferred` (reading it mention by mention would cost one query each).
@@ -70,14 +68,13 @@ READ = (
     "text", "title", "lang", "lang_source", "created_at", "deleted_at", "url", "author",
     "author_external_id", "author_handle", "author_display_name", "author_followers",
     "author_avatar_url", "author_is_bot", "author_verified", "author_description", "country",
-    "thread_external_id", "in_reply_to_external_id", "parent", "thread_root", "rating",
+    "thread_external_id", "in_reply_to_external_id", "parent", "thread_root", "rating", "urls",
 )  # fmt: skip
-_READ_ATTNAMES = tuple(Mention._meta.get_field(name).attname for name in READ)
 
 
 def run(mention_ids: Sequence[int]) -> int:
     """Run every stage over these mentions (skipping deleted ones). Returns how many ran."""
-    with _collector_paused(), transaction.atomic():
+    with collector_paused(), transaction.atomic():
         mentions = read_batch(mention_ids)
         if not mentions:
             return 0
@@ -104,7 +101,7 @@ def run(mention_ids: Sequence[int]) -> int:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while a batch runs.
 
     A batch's thousand mentions and what the stages build of them outlive the collector's
@@ -123,25 +120,9 @@ def _collector_paused() -> Iterator[None]:
 
 def read_batch(mention_ids: Sequence[int]) -> list[Mention]:
     """The live mentions among these ids, oldest id first, with the `READ` fields loaded
-    and the others deferred: the instances `.only(*READ)` gives.
-
-    Made from plain rows (`values_list`, so every value goes through the same converters)
-    instead of through `Model.__init__`, which costs twice the query itself for a thousand
-    mentions. Only when nothing listens to the model's `pre_init` / `post_init` signals,
-    which `__init__` sends: then the ORM's own instances are read.
-    """
+    and the others deferred (`core.db.read_instances`)."""
     rows = Mention.objects.filter(id__in=list(mention_ids), deleted_at__isnull=True).order_by("id")
-    if pre_init.has_listeners(Mention) or post_init.has_listeners(Mention):
-        return list(rows.only(*READ))
-    names, db, new = _READ_ATTNAMES, rows.db, Mention.__new__
-    mentions = []
-    for values in rows.values_list(*names):
-        m = new(Mention)
-        m.__dict__.update(zip(names, values, strict=True))
-        m._state = state = ModelState()
-        state.adding, state.db = False, db
-        mentions.append(m)
-    return mentions
+    return read_instances(rows, READ)
 
 
 def read_deferred(mentions: Sequence[Mention], field: str) -> None:
