@@ -33,3 +33,9 @@ def test_the_fast_paths_agree_with_the_definition(value):
 @given(st.text(alphabet=st.characters(max_codepoint=0x4FF)))
 def test_latin_and_cyrillic_text_agrees_with_the_definition(value):
     assert fold(value) == reference(value)
+
+
+def test_marks_of_other_scripts_go_as_the_definition_says():
+    for value in ("नमस्ते", "שָׁלוֹם", "¿Qué tal? x\u0489y", "Ἀθῆναι"):
+        assert fold(value) == reference(value)
+    assert fold("नमस्ते") == "नमसते"  # the virama (combining class 9) goes, the vowel sign stays

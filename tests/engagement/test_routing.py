@@ -193,3 +193,28 @@ def test_the_pipeline_routes_what_it_understood(org, users, add):
     intents = [i["label"] for i in m.understanding.intents]
     assert case.intent in intents
     assert case.events.filter(kind="routed").exists()
+
+
+def test_a_rule_that_fires_is_in_the_audit_once_and_in_the_case_history(
+    org, users, add, manual_routing, client_en
+):
+    from panal.engagement import cases, rules
+    from panal.engagement.models import RuleFire
+
+    rules.create_rule(users["director"], org, name="Fibra <lenta>", conditions="intent = complaint",
+                      actions="tag fibra")  # fmt: skip
+    (m,) = add(row(1, "La fibra va lentísima desde ayer"))
+    understood(m, "complaint")
+    route(org, m)
+    case = Case.objects.get(first_mention=m)
+    fire = RuleFire.objects.get()
+    assert (fire.case_id, fire.mention_id, fire.rule_name) == (case.pk, m.pk, "Fibra <lenta>")
+    assert fire.actions == [{"type": "tag", "tags": ["fibra"]}]
+    assert not case.events.filter(kind="rule").exists()  # written once: in the audit
+    history = cases.history(case)
+    assert [e.kind for e in history] == ["opened", "routed", "assigned", "rule"]
+    assert history[-1].data == {"rule": fire.rule_id, "name": "Fibra <lenta>",
+                                "actions": fire.actions, "mention": m.pk}  # fmt: skip
+    body = client_en("director").get(f"/cases/{case.pk}/").content.decode()
+    assert "Rule applied" in body
+    assert "Fibra &lt;lenta&gt;" in body and "Fibra <lenta>" not in body

@@ -188,7 +188,7 @@ def get_case(request, case_id: str):
     case.mentions = [
         str(i) for i in case.links.order_by("added_at").values_list("mention_id", flat=True)
     ]
-    case.events = list(case.events.select_related("actor").order_by("at", "id"))
+    case.events = cases.history(case)
     case.notes = [
         {"id": str(n.pk), "author": n.author.username if n.author_id else None,
          "body": n.body, "created_at": n.created_at}

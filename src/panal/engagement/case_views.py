@@ -172,7 +172,7 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
         key=lambda item: item[1],
     )
     can_work = cases.can_work(request.user, case)
-    events = list(case.events.select_related("actor").order_by("at", "id"))
+    events = cases.history(case)
     notes = list(case.notes.select_related("author").prefetch_related("mentioned"))
     context = {
         "section": "cases",

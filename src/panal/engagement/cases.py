@@ -480,6 +480,24 @@ def add_note(user, case: Case, body: str) -> Note:
     return note
 
 
+def history(case: Case) -> list[CaseEvent]:
+    """The case's history, oldest first: its events, and a *rule* entry for each rule that
+    fired on one of its mentions (read from the rules' audit, `RuleFire`, which routing
+    writes once rather than twice)."""
+    from .models import RuleFire
+
+    events = list(case.events.select_related("actor"))
+    for fire in RuleFire.objects.filter(case=case).only(
+        "id", "rule_id", "rule_name", "mention_id", "actions", "at"
+    ):
+        data = {"rule": fire.rule_id, "name": fire.rule_name, "actions": fire.actions,
+                "mention": fire.mention_id}  # fmt: skip
+        events.append(CaseEvent(id=fire.id, case=case, at=fire.at, kind=CaseEvent.Kind.RULE,
+                                data=data))  # fmt: skip
+    events.sort(key=lambda e: (e.at, e.id))
+    return events
+
+
 def mentions_of(case: Case) -> QuerySet:
     from panal.listening.models import Mention
 

@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import Count
 
 from panal.core import clock
-from panal.core.db import build, insert_objects, insert_rows, read_instances
+from panal.core.db import build, insert_objects, insert_rows, read_instances, update_ids
 from panal.core.ids import new_ids
 from panal.listening.models import Author, Mention
 from panal.org.models import Brand, Membership, Organisation, Team
@@ -283,7 +283,7 @@ class Router:
 
         ids = [m.pk for m in mentions]
         linked = set(
-            CaseMention.objects.filter(mention_id__in=ids).values_list("mention_id", flat=True)
+            CaseMention.objects.filter(mention_id__any=ids).values_list("mention_id", flat=True)
         )
         todo = [m for m in mentions if m.pk not in linked and m.deleted_at is None]
         if not todo:
@@ -291,18 +291,17 @@ class Router:
         understanding = {
             u.mention_id: u
             for u in read_instances(
-                Understanding.objects.filter(mention_id__in=[m.pk for m in todo]),
+                Understanding.objects.filter(mention_id__any=[m.pk for m in todo]),
                 UNDERSTANDING_READ,
             )
         }
         # Rules read the brand and the contact's followers: from memory, not a query each.
         reads = self.ruleset.reads if self.ruleset is not None else frozenset()
         author_ids = {m.author_id for m in todo if m.author_id is not None}
-        authors = (
-            {a.pk: a for a in read_instances(Author.objects.filter(id__in=author_ids), AUTHOR_READ)}
-            if "contact.followers" in reads and author_ids
-            else {}
-        )
+        authors = {}
+        if "contact.followers" in reads and author_ids:
+            rows = read_instances(Author.objects.filter(id__any=author_ids), AUTHOR_READ)
+            authors = {a.pk: a for a in rows}
         for mention in todo:
             if mention.brand_id is not None and mention.brand_id in self.brands:
                 Mention.brand.field.set_cached_value(mention, self.brands[mention.brand_id])
@@ -359,7 +358,7 @@ class Router:
             return {}
         found: dict[int, Case] = {}
         cutoff = self.now - REOPEN_WITHIN
-        links = CaseMention.objects.filter(mention_id__in=keys).select_related("case__assignee")
+        links = CaseMention.objects.filter(mention_id__any=keys).select_related("case__assignee")
         for link in links:
             case = link.case
             if case.merged_into_id is not None:
@@ -375,7 +374,7 @@ class Router:
         if not authors or self.ruleset is None:
             return {}
         return dict(
-            Case.objects.filter(contact_id__in=authors)
+            Case.objects.filter(contact_id__any=authors)
             .values("contact_id")
             .annotate(n=Count("id"))
             .values_list("contact_id", "n")
@@ -393,7 +392,7 @@ class Router:
         new_cases: list[Case] = []
         links: list[tuple] = []  # LINK_FIELDS
         access: list[tuple] = []  # ACCESS_FIELDS
-        events: list[tuple] = []  # EVENT_FIELDS, without the id
+        events: list[tuple] = []  # EVENT_FIELDS, without the id until numbered
         fires: list[tuple] = []  # rules.FIRE_FIELDS
         notices: list[tuple] = []  # NOTICE_FIELDS, without the id
         lead_cases: list[Case] = []
@@ -448,20 +447,14 @@ class Router:
             links.append((case.pk, plan.mention.pk, now))
             events.append((case.pk, now, None, Kind.MENTION, {"mention": plan.mention.pk}))
             replies.extend((case, plan.mention, t) for t in plan.auto_replies)
+        events = _numbered(events)  # before the rules' rows: the history lists them after
         for plan in plans:
             case = case_of_plan.get(id(plan))
             if plan.fired:
+                # The audit row is also the case's history entry (cases.history).
                 fires += rules.record_fires(
                     org_id, plan.mention.pk, case.pk if case else None, plan.fired, now
                 )
-                if case is not None:
-                    events.extend(
-                        (case.pk, now, None, Kind.RULE, {
-                            "rule": f.rule_id, "name": f.rule_name,
-                            "actions": f.actions, "mention": plan.mention.pk,
-                        })
-                        for f in plan.fired
-                    )  # fmt: skip
             if case is None:
                 continue
             notify: set[int] = set(plan.notify_users)
@@ -474,7 +467,7 @@ class Router:
             insert = partial(insert_rows, ignore_conflicts=False)
             insert(CaseMention, LINK_FIELDS, links)
             insert(CaseAccess, ACCESS_FIELDS, access)
-            insert(CaseEvent, EVENT_FIELDS, _numbered(events))
+            insert(CaseEvent, EVENT_FIELDS, events)
             insert(RuleFire, rules.FIRE_FIELDS, fires)
             insert(Notification, NOTICE_FIELDS, _numbered(notices))
             self._update_joined([c for p, c in joins if isinstance(c, Case)], now)
@@ -536,7 +529,7 @@ class Router:
             else:
                 touched.append(case.pk)
         if touched:
-            Case.objects.filter(pk__in=touched).update(updated_at=now)
+            update_ids(Case, touched, updated_at=now)
 
 
 # What routing reads of a mention's understanding and author.

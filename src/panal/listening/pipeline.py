@@ -121,21 +121,21 @@ def collector_paused() -> Iterator[None]:
 def read_batch(mention_ids: Sequence[int]) -> list[Mention]:
     """The live mentions among these ids, oldest id first, with the `READ` fields loaded
     and the others deferred (`core.db.read_instances`)."""
-    rows = Mention.objects.filter(id__in=list(mention_ids), deleted_at__isnull=True).order_by("id")
+    rows = Mention.objects.filter(id__any=mention_ids, deleted_at__isnull=True).order_by("id")
     return read_instances(rows, READ)
 
 
 def read_deferred(mentions: Sequence[Mention], field: str) -> None:
-    """Read a field the batch left out (not in `READ`) for these mentions, in one query per
-    500: reading it on each mention would cost one query each."""
+    """Read a field the batch left out (not in `READ`) for these mentions, in one query:
+    reading it on each mention would cost one query each."""
     attname = Mention._meta.get_field(field).attname
     missing = [m for m in mentions if attname not in m.__dict__]
-    for start in range(0, len(missing), 500):
-        chunk = missing[start : start + 500]
-        rows = Mention.objects.filter(id__in=[m.id for m in chunk]).values_list("id", attname)
-        values = dict(rows)
-        for m in chunk:
-            setattr(m, attname, values.get(m.id))
+    if not missing:
+        return
+    rows = Mention.objects.filter(id__any=[m.id for m in missing]).values_list("id", attname)
+    values = dict(rows)
+    for m in missing:
+        setattr(m, attname, values.get(m.id))
 
 
 def _attach_accounts(mentions: list[Mention]) -> None:
