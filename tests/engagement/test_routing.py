@@ -217,4 +217,6 @@ def test_a_rule_that_fires_is_in_the_audit_once_and_in_the_case_history(
                                 "actions": fire.actions, "mention": m.pk}  # fmt: skip
     body = client_en("director").get(f"/cases/{case.pk}/").content.decode()
     assert "Rule applied" in body
+    assert "Hub and spoke · hub and spoke: the hub" in body  # the model's name, its reason
+    assert "By skill and language, then load" in body  # how the assignee was chosen
     assert "Fibra &lt;lenta&gt;" in body and "Fibra <lenta>" not in body

@@ -9,6 +9,11 @@ from django.utils.html import escape, format_html, linebreaks
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from panal.org.choices import EngagementModel
+
+from ..models import EngagementConfig
+
+Strategy = EngagementConfig.Strategy
 register = template.Library()
 
 _HANDLE = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
@@ -28,6 +33,14 @@ def playbook_label(intent: str) -> str:
     from panal.understanding.labels import intent_label
 
     return _("Crisis") if intent == "crisis" else intent_label(intent or "")
+
+
+def _choice_label(choices, value) -> str:
+    """A stored code's label (the code itself when it is not one of the choices)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
 
 
 def _team(team_names: dict, team_id) -> str:
@@ -54,11 +67,14 @@ def event_summary(event, team_names: dict) -> SafeString:
             f" ({data['reason']})" if data.get("reason") else "",
         )  # fmt: skip
     if kind == "routed":
-        return format_html("{} · {}", data.get("model", ""), data.get("reason", ""))
+        return format_html("{} · {}", _choice_label(EngagementModel, data.get("model")),
+                           data.get("reason", ""))  # fmt: skip
     if kind == "rule":
         return format_html("{}", data.get("name", ""))
     if kind == "assigned":
-        return format_html("{}", data.get("how", ""))
+        how = data.get("how")
+        label = _("by a rule") if how == "rule" else _choice_label(Strategy, how)
+        return format_html("{}", label)
     if kind == "note":
         people = data.get("mentioned") or []
         return format_html("{}", ", ".join(f"@{p}" for p in people)) if people else SafeString("")
