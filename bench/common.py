@@ -132,10 +132,12 @@ def on_postgresql(server: str, database: str, run) -> dict:
     return result
 
 
-def run_child(script: str, args: list[str], database_url: str, data_dir: Path) -> dict:
+def run_child(
+    script: str, args: list[str], database_url: str, data_dir: Path, **extra_env: str
+) -> dict:
     """Run `script --child ARGS` against `database_url` in a fresh process (the data folder,
-    the database task backend, quiet logs); its last stdout line is its JSON result, the
-    lines before it are echoed."""
+    the database task backend, quiet logs, then `extra_env`); its last stdout line is its
+    JSON result, the lines before it are echoed."""
     env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
     env.update(
         DJANGO_SETTINGS_MODULE="panal.settings",
@@ -143,6 +145,7 @@ def run_child(script: str, args: list[str], database_url: str, data_dir: Path) -
         PANAL_DATA_DIR=str(data_dir),
         PANAL_TASK_BACKEND="db",
         PANAL_LOG_LEVEL="ERROR",
+        **extra_env,
     )
     done = subprocess.run(  # noqa: S603 - argv built from our own paths and numbers
         [sys.executable, script, "--child", *args],

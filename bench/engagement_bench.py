@@ -52,7 +52,6 @@ import random
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -1275,7 +1274,6 @@ def inbox_child(o: argparse.Namespace) -> dict:
 
 def _child_args(o: argparse.Namespace, part: str) -> list[str]:
     args = [
-        "--child",
         part,
         "--mentions",
         str(o.mentions),
@@ -1306,33 +1304,16 @@ def _child_args(o: argparse.Namespace, part: str) -> list[str]:
 
 
 def run_child(part: str, database_url: str, data_dir: Path, o: argparse.Namespace) -> dict:
-    """One part against `database_url` in a fresh process with production settings; its last
-    stdout line is its JSON result, the lines before it are echoed."""
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="panal.settings",
-        DATABASE_URL=database_url,
-        PANAL_DATA_DIR=str(data_dir),
-        PANAL_TASK_BACKEND="db",
-        PANAL_LOG_LEVEL="ERROR",
-        PANAL_DEBUG="0",
-        PANAL_SECRET_KEY=secrets.token_urlsafe(40),
-        PANAL_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
-    )
-    done = subprocess.run(  # noqa: S603 - argv built from our own path and numbers
-        [sys.executable, __file__, *_child_args(o, part)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=None,
-        text=True,
-        check=False,
-    )
-    lines = done.stdout.strip().splitlines()
-    for line in lines[:-1]:
-        print(line)
-    if done.returncode != 0 or not lines:
-        return {"failed": f"the {part} child exited with {done.returncode}"}
-    return json.loads(lines[-1])
+    """One part against `database_url` in a fresh process with production settings (no
+    debug: no query log)."""
+    try:
+        return common.run_child(
+            __file__, _child_args(o, part), database_url, data_dir,
+            PANAL_DEBUG="0", PANAL_SECRET_KEY=secrets.token_urlsafe(40),
+            PANAL_ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
+        )  # fmt: skip
+    except RuntimeError as exc:
+        return {"failed": f"the {part} child: {exc}"}
 
 
 def run_engine(engine: str, work: Path, o: argparse.Namespace) -> dict:

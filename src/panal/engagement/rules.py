@@ -1197,6 +1197,23 @@ def _getter(name: str) -> Callable[[dict], Any]:
     return operator.itemgetter(name)
 
 
+def _query_test(query: Query) -> Test:
+    """A rule's query as a test. Rules often share a query: each is matched once per
+    mention (the answers are kept in the context)."""
+    match = query.test
+
+    def test(ctx: dict) -> bool:
+        answers = ctx.get("_queries")
+        if answers is None:
+            answers = ctx["_queries"] = {}
+        found = answers.get(query)
+        if found is None:
+            found = answers[query] = match(_doc(ctx))
+        return found
+
+    return test
+
+
 def _doc(ctx: dict) -> Doc:
     doc = ctx.get("_doc")
     if doc is None:
@@ -1330,7 +1347,7 @@ def compile_rule(
     text = (query or "").strip()
     if text:
         q = _query(text)
-        compiled.append((2, lambda c, test=q.test: test(_doc(c)), len(checked)))
+        compiled.append((2, _query_test(q), len(checked)))
     compiled.sort(key=lambda t: (t[0], t[2]))
     fired = Fired(rule_id, name, tuple(checked_actions))
     return Compiled(
