@@ -268,3 +268,30 @@ def test_summary(org, add):
     assert summary["satisfied_pct"] == 66.7
     empty = csat.csat_summary(org, NOW + timedelta(days=1), NOW + timedelta(days=2))
     assert (empty["sent"], empty["average"], empty["satisfied_pct"]) == (0, None, None)
+
+
+def test_the_engagement_page_shows_the_last_30_days_of_surveys(org, add, client_for):
+    rows = add(*[
+        {"external_id": f"p{i}", "text": "pedido", "author": {"id": f"v{i}", "handle": f"q{i}"}}
+        for i in range(6)
+    ])  # fmt: skip
+    sent = [NOW - timedelta(days=2)] * 5 + [NOW - timedelta(days=40)]  # the last: too old
+    for mention, score, at in zip(rows, [5, 4, 2, None, None, 1], sent, strict=True):
+        Csat.objects.create(
+            case=open_case(org, mention), token=secrets.token_urlsafe(32), sent_at=at,
+            score=score, answered_at=at if score else None,
+        )  # fmt: skip
+    client = client_for("director")
+    body = client.get("/engagement/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<dd id="csat-sent">5</dd>' in body
+    assert '<dd id="csat-answered">3</dd>' in body
+    assert '<dd id="csat-average">3.67 / 5</dd>' in body
+    assert '<p class="stat-big" id="csat-satisfied">66.7 %</p>' in body
+    spanish = client.get("/engagement/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Satisfacción" in spanish and "Encuestas enviadas" in spanish
+
+
+def test_the_engagement_page_says_when_no_survey_was_answered(org, client_for):
+    body = client_for("director").get("/engagement/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<dd id="csat-sent">0</dd>' in body
+    assert "No survey answered yet." in body

@@ -8,6 +8,7 @@ request over at most 90 days. A bad model or number of days is a 400 saying whic
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -19,15 +20,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
+from panal.core import clock
 from panal.org.choices import EngagementModel
 from panal.org.services import current_organisation
 
+from .csat import csat_summary
 from .diagnose import diagnose, model_label
 from .models_of_engagement import MODELS
 from .simulate import Simulation, simulate
 
 PERMISSIONS = ("org.view_reports", "engagement.manage_engagement")
 DIAGNOSE_DAYS = 90
+CSAT_DAYS = 30  # the satisfaction card: surveys sent in the last 30 days
 MAX_DAYS = 90  # a simulation in the request covers at most this many days
 DEFAULT_DAYS = 7
 
@@ -107,8 +111,18 @@ def diagnose_page(request: HttpRequest) -> HttpResponse:
         "max_days": MAX_DAYS,
         "simulation": simulation,
         "error": error,
+        "csat": _satisfaction(organisation),
+        "csat_days": CSAT_DAYS,
     }
     return render(request, "engagement/diagnose.html", context, status=400 if error else 200)
+
+
+def _satisfaction(organisation) -> dict | None:
+    """The satisfaction surveys of the last CSAT_DAYS days (None without an organisation)."""
+    if organisation is None:
+        return None
+    now = clock.now()
+    return csat_summary(organisation, now - timedelta(days=CSAT_DAYS), now)
 
 
 @require_GET
