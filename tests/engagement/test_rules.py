@@ -975,7 +975,7 @@ def test_record_fires_builds_rows_for_a_bulk_insert(org, add):
     )
     case = Case.objects.create(organisation=org, opened_at=NOW, updated_at=NOW)
     fired = rules.RuleSet.for_org(org.id).evaluate(rules.context(mention, None))
-    rows = rules.record_fires(org.id, mention.id, case.id, fired, NOW)
+    rows = rules.record_fires(org.id, [(mention.id, case.id, fired)], NOW)
     assert RuleFire.objects.count() == 0
     assert insert_rows(RuleFire, rules.FIRE_FIELDS, rows, ignore_conflicts=False) == 1
     fire = RuleFire.objects.get()

@@ -374,9 +374,10 @@ class RuleFire(models.Model):
     """
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
-    organisation = models.ForeignKey(
-        "org.Organisation", on_delete=models.CASCADE, related_name="+", db_constraint=False
-    )
+    organisation = models.ForeignKey(  # not indexed: read through the rules (rule, at)
+        "org.Organisation", on_delete=models.CASCADE, related_name="+", db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
     rule = models.ForeignKey(  # indexed by rulefire_rule_at
         Rule, null=True, on_delete=models.SET_NULL, related_name="fires", db_constraint=False,
         db_index=False,

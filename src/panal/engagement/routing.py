@@ -152,6 +152,7 @@ class Router:
         self._members: dict[int, list[int]] | None = None
         self._managers: dict[int, list[int]] | None = None
         self._users_by_name: dict[str, int] | None = None
+        self._decided: dict[Facts, tuple[Playbook, Decision]] = {}
 
     @classmethod
     def for_org(cls, organisation: Organisation | int, now=None) -> Router:
@@ -201,9 +202,15 @@ class Router:
     # -- deciding (pure: no writes) ---------------------------------------------------------
 
     def decide(self, mention, understanding) -> tuple[Facts, Playbook, Decision]:
+        """The playbook and the model's decision: pure functions of the facts (frozen) for
+        this router's teams and settings, so mentions with the same facts share them."""
         facts = facts_of(mention, understanding)
-        playbook = self.settings.playbooks.choose(facts)
-        return facts, playbook, self.model.decide(facts, self.teams, playbook)
+        found = self._decided.get(facts)
+        if found is None:
+            playbook = self.settings.playbooks.choose(facts)
+            found = (playbook, self.model.decide(facts, self.teams, playbook))
+            self._decided[facts] = found
+        return facts, found[0], found[1]
 
     def plan(
         self, mention, understanding, *, case: Case | None = None, contact_cases: int = 0
@@ -393,7 +400,6 @@ class Router:
         links: list[tuple] = []  # LINK_FIELDS
         access: list[tuple] = []  # ACCESS_FIELDS
         events: list[tuple] = []  # EVENT_FIELDS, without the id until numbered
-        fires: list[tuple] = []  # rules.FIRE_FIELDS
         notices: list[tuple] = []  # NOTICE_FIELDS, without the id
         lead_cases: list[Case] = []
         replies: list[tuple[Case, Any, str]] = []
@@ -448,13 +454,11 @@ class Router:
             events.append((case.pk, now, None, Kind.MENTION, {"mention": plan.mention.pk}))
             replies.extend((case, plan.mention, t) for t in plan.auto_replies)
         events = _numbered(events)  # before the rules' rows: the history lists them after
+        fired: list[tuple] = []  # (mention id, case id, rules): the audit (and history)
         for plan in plans:
             case = case_of_plan.get(id(plan))
             if plan.fired:
-                # The audit row is also the case's history entry (cases.history).
-                fires += rules.record_fires(
-                    org_id, plan.mention.pk, case.pk if case else None, plan.fired, now
-                )
+                fired.append((plan.mention.pk, case.pk if case else None, plan.fired))
             if case is None:
                 continue
             notify: set[int] = set(plan.notify_users)
@@ -468,7 +472,7 @@ class Router:
             insert(CaseMention, LINK_FIELDS, links)
             insert(CaseAccess, ACCESS_FIELDS, access)
             insert(CaseEvent, EVENT_FIELDS, events)
-            insert(RuleFire, rules.FIRE_FIELDS, fires)
+            insert(RuleFire, rules.FIRE_FIELDS, rules.record_fires(org_id, fired, now))
             insert(Notification, NOTICE_FIELDS, _numbered(notices))
             self._update_joined([c for p, c in joins if isinstance(c, Case)], now)
             if new_cases and self._pool is not None:

@@ -129,7 +129,9 @@ def _rows(organisation) -> list[dict]:
     listed = list(rules.rules_of(organisation))
     since = clock.now() - timedelta(days=RECENT_DAYS)
     fires = dict(
-        RuleFire.objects.filter(organisation=organisation, at__gte=since, rule__isnull=False)
+        RuleFire.objects.filter(  # through rulefire_rule_at
+            organisation=organisation, rule_id__any=[r.id for r in listed], at__gte=since
+        )
         .order_by()
         .values_list("rule_id")
         .annotate(n=Count("id"))

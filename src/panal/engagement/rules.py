@@ -1485,18 +1485,17 @@ FIRE_FIELDS = ("id", "organisation", "rule", "rule_name", "mention", "case", "ac
 
 def record_fires(
     organisation_id: int,
-    mention_id: int | None,
-    case_id: int | None,
-    fired: Sequence[Fired],
+    fires: Iterable[tuple[int | None, int | None, Sequence[Fired]]],
     at,
 ) -> list[tuple]:
-    """Audit rows, one per fired rule, as `RuleFire` values in `FIRE_FIELDS` order (the
-    caller inserts them with `core.db.insert_rows`)."""
-    ids = new_ids(len(fired))
+    """Audit rows, one per fired rule, from (mention id, case id, the rules that fired)
+    items, as `RuleFire` values in `FIRE_FIELDS` order (the caller inserts them with
+    `core.db.insert_rows`). A batch's rows get their ids in one go."""
+    flat = [(mention_id, case_id, f) for mention_id, case_id, fired in fires for f in fired]
     return [
         (pk, organisation_id, f.rule_id or None, f.rule_name[:200], mention_id, case_id,
          f.actions, at)  # a tuple of dicts: stored as a JSON array
-        for pk, f in zip(ids, fired, strict=True)
+        for pk, (mention_id, case_id, f) in zip(new_ids(len(flat)), flat, strict=True)
     ]  # fmt: skip
 
 
