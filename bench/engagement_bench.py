@@ -453,15 +453,6 @@ def ingest(accounts: dict, n: int, seed: int) -> int:
     return created
 
 
-def _attach_accounts(mentions) -> None:
-    from panal.listening.models import Mention
-
-    field = Mention._meta.get_field("account")
-    accounts = field.related_model.objects.in_bulk({m.account_id for m in mentions})
-    for m in mentions:
-        field.set_cached_value(m, accounts[m.account_id])
-
-
 def _prepare(batches: list[list[int]]) -> None:
     """The pipeline stages routing relies on besides understanding: text, authors, brands
     and threads (parent and thread root), batch by batch, oldest first."""
@@ -475,7 +466,7 @@ def _prepare(batches: list[list[int]]) -> None:
     for ids in batches:
         with transaction.atomic():
             mentions = pipeline.read_batch(ids)
-            _attach_accounts(mentions)
+            pipeline.attach_accounts(mentions)
             for s in wanted:
                 s.run(mentions)
 
@@ -676,7 +667,7 @@ def routing_child(o: argparse.Namespace) -> dict:
             # transaction.
             with pipeline.collector_paused(), transaction.atomic():
                 mentions = pipeline.read_batch(ids)
-                _attach_accounts(mentions)
+                pipeline.attach_accounts(mentions)
                 before = counter.n
                 t0, c0 = time.perf_counter(), time.process_time()
                 if profiler is not None and n > 0:

@@ -407,7 +407,6 @@ class Router:
         hours = self.settings.hours
         case_of_plan: dict[int, Case] = {}
         joining = {id(plan) for plan, _target in joins}
-        opened_kind, routed_kind, assigned_kind = Kind.OPENED, Kind.ROUTED, Kind.ASSIGNED
         for plan in plans:
             if id(plan) in joining or not plan.opens:
                 continue
@@ -427,15 +426,15 @@ class Router:
             links.append((case_id, plan.mention.pk, now))
             if plan.decision.visible_to is not ALL:
                 access.extend((case_id, t) for t in case.visible_team_ids)
-            events.append((case_id, now, None, opened_kind, {
+            events.append((case_id, now, None, Kind.OPENED, {
                 "mention": plan.mention.pk, "intent": plan.playbook.intent,
                 "priority": case.priority,
             }))  # fmt: skip
-            events.append((case_id, now, None, routed_kind, {
+            events.append((case_id, now, None, Kind.ROUTED, {
                 **plan.decision.as_dict(), "owner_team": case.owner_team_id,
             }))  # fmt: skip
             if case.assignee_id is not None:
-                events.append((case_id, now, None, assigned_kind, {
+                events.append((case_id, now, None, Kind.ASSIGNED, {
                     "before": None, "after": case.assignee_id,
                     "how": "rule" if plan.assignee_id else strategy,
                 }))  # fmt: skip

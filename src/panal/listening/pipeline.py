@@ -78,7 +78,7 @@ def run(mention_ids: Sequence[int]) -> int:
         mentions = read_batch(mention_ids)
         if not mentions:
             return 0
-        _attach_accounts(mentions)
+        attach_accounts(mentions)
         names = []
         for s in stages():
             started, started_cpu = time.perf_counter(), time.process_time()
@@ -138,7 +138,7 @@ def read_deferred(mentions: Sequence[Mention], field: str) -> None:
         setattr(m, attname, values.get(m.id))
 
 
-def _attach_accounts(mentions: list[Mention]) -> None:
+def attach_accounts(mentions: list[Mention]) -> None:
     """Each mention's `account`, read once per batch: a batch has a few accounts, and
     select_related would build one copy of the account per mention."""
     field = Mention._meta.get_field("account")

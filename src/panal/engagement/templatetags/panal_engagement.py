@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from django import template
-from django.utils.html import escape, format_html, linebreaks
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import normalize_newlines
 from django.utils.translation import gettext as _
 
 from panal.org.choices import EngagementModel
@@ -21,10 +22,27 @@ _HANDLE = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
 @register.filter
 def note_html(body: str) -> SafeString:
-    """A note's text, escaped, with line breaks and each @handle highlighted."""
-    escaped = str(escape(body or ""))
-    marked = _HANDLE.sub(lambda m: f'<span class="at">@{m.group(1)}</span>', escaped)
-    return mark_safe(linebreaks(marked, autoescape=False))  # every piece escaped above
+    """A note's text in paragraphs and lines, each @handle highlighted. Every piece of the
+    text goes through format_html, which escapes it."""
+    out = SafeString("")
+    for n, paragraph in enumerate(re.split(r"\n{2,}", normalize_newlines(body or "").strip("\n"))):
+        lines = SafeString("")
+        for i, line in enumerate(paragraph.split("\n")):
+            lines = format_html("{}<br>{}", lines, _handles(line)) if i else _handles(line)
+        out = format_html("{}\n<p>{}</p>", out, lines) if n else format_html("<p>{}</p>", lines)
+    return out
+
+
+def _handles(line: str) -> SafeString:
+    """One line, escaped, with each @handle in a span."""
+    out = SafeString("")
+    pieces = _HANDLE.split(line)  # text, handle, text, handle, …, text
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            out = format_html('{}<span class="at">@{}</span>', out, piece)
+        elif piece:
+            out = format_html("{}{}", out, piece)
+    return out
 
 
 @register.filter
