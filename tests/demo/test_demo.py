@@ -10,9 +10,11 @@ from django.test import Client
 from django.urls import reverse
 
 from panal.channels.models import ChannelAccount
+from panal.core import clock
 from panal.demo import content, loader
 from panal.demo import phrases as P
 from panal.demo import topics as demo_topics
+from panal.engagement import csat
 from panal.listening import share
 from panal.listening.models import (
     Author,
@@ -284,3 +286,6 @@ def test_cases_are_routed_and_worked_on(demo):
     assert Note.objects.filter(case__organisation=org).exists()
     assert Approval.objects.filter(organisation=org, status="pending").exists()
     assert Lead.objects.filter(organisation=org, owner__username="ventas").exists()
+    surveys = csat.csat_summary(org, clock.now() - timedelta(days=30), clock.now())
+    assert 0 < surveys["answered"] < surveys["sent"]  # about half answer
+    assert 1 <= surveys["average"] <= 5

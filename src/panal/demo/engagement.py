@@ -19,11 +19,12 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from panal.core import clock
-from panal.engagement import authority, cases, composer, rules, sla
+from panal.engagement import authority, cases, composer, csat, rules, sla
 from panal.engagement.models import (
     AgentProfile,
     Article,
     Case,
+    Csat,
     EngagementConfig,
     Note,
     ReplyTemplate,
@@ -122,6 +123,14 @@ ARTICLES = (
      "leave the rest empty."),
 )  # fmt: skip
 
+# How customers answer the satisfaction survey after a resolution: about half answer,
+# mostly pleased; (score, comment) with an empty comment for most.
+SURVEY_ANSWERS = (
+    (5, ""), (5, ""), (5, "Rápido y amable, gracias."), (4, ""), (4, ""),
+    (4, "Se resolvió, aunque tardaron un día."), (3, ""), (2, "Tuve que escribir tres veces."),
+    (1, "Sigo sin señal en casa."), (5, "Great support, thanks!"),
+)  # fmt: skip
+
 NOTES = (
     "Tercera vez este mes que vemos este corte en la misma zona. @gerente ¿lo escalamos a red?",
     "El cliente ya llamó al call center ayer, @callcenter tiene el historial.",
@@ -182,6 +191,18 @@ def configure(org: Organisation, password_hash: str | None = None) -> dict:
     return {"rules": made, "templates": len(TEMPLATES), "articles": len(ARTICLES)}
 
 
+def _answer_surveys(org: Organisation, rng: random.Random) -> int:
+    """Answer about half of the surveys the resolutions sent, through the survey page's
+    own service."""
+    answered = 0
+    for survey in Csat.objects.filter(case__organisation=org, answered_at__isnull=True):
+        if rng.random() < 0.5:
+            score, comment = rng.choice(SURVEY_ANSWERS)
+            csat.answer_by_link(survey, score, comment)
+            answered += 1
+    return answered
+
+
 def activity(org: Organisation, *, seed: int = 8) -> dict:
     """What people did with the routed cases: notes, replies, resolutions, goodwill."""
     rng = random.Random(seed)
@@ -193,12 +214,15 @@ def activity(org: Organisation, *, seed: int = 8) -> dict:
     counts = {"notes": 0, "resolved": 0, "goodwill": 0, "approvals": 0, "drafts": 0}
     if agent is None or not open_cases or Note.objects.filter(case__organisation=org).exists():
         return counts  # nobody to work them, or done on an earlier run
-        return counts
     older = open_cases[: len(open_cases) // 2]
     for case in rng.sample(older, k=min(len(older), max(1, len(older) * 2 // 5))):
         with transaction.atomic():
             cases.apply_status(case, Case.Status.RESOLVED, actor=case.assignee or agent)
+        # The survey goes out after commit; inside an outer transaction that is later,
+        # so it is asked for here (a second call finds it and does nothing).
+        csat.after_resolved(case.pk)
         counts["resolved"] += 1
+    counts["surveys_answered"] = _answer_surveys(org, rng)
     workable = [c for c in open_cases if c.is_open and cases.can_work(agent, c)]
     for note, case in zip(NOTES, workable[:3], strict=False):
         cases.add_note(agent, case, note)
