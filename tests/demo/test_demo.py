@@ -273,7 +273,7 @@ def test_replies_and_channel_health_are_there_to_see(demo):
 
 
 def test_cases_are_routed_and_worked_on(demo):
-    from panal.engagement.models import Approval, Article, Case, Lead, Note, Rule
+    from panal.engagement.models import Approval, Article, Case, CaseEvent, Lead, Note, Rule
 
     org = Organisation.objects.get(slug="ceibo")
     cases = Case.objects.filter(organisation=org)
@@ -286,6 +286,10 @@ def test_cases_are_routed_and_worked_on(demo):
     assert Note.objects.filter(case__organisation=org).exists()
     assert Approval.objects.filter(organisation=org, status="pending").exists()
     assert Lead.objects.filter(organisation=org, owner__username="ventas").exists()
+    handed = CaseEvent.objects.filter(case__organisation=org, kind="team", actor__username="agente")
+    assert handed.exists()  # the hub hands department work to its team
+    assert not cases.filter(is_open=True, owner_team__is_hub=True, domain_team__is_hub=False,
+                            events__kind="team").exists()  # fmt: skip
     surveys = csat.csat_summary(org, clock.now() - timedelta(days=30), clock.now())
     assert 0 < surveys["answered"] < surveys["sent"]  # about half answer
     assert 1 <= surveys["average"] <= 5

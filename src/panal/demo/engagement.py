@@ -203,6 +203,21 @@ def _answer_surveys(org: Organisation, rng: random.Random) -> int:
     return answered
 
 
+def _hand_to_departments(org: Organisation, agent, open_cases: list[Case]) -> int:
+    """The hub at work: the agent hands the open cases that belong to another department
+    (billing, sales, legal…) to that department's team, as hub and spoke says; the
+    engagement page can then tell which model the company practises."""
+    teams = {t.pk: t for t in Team.objects.filter(organisation=org)}
+    handed = 0
+    for case in open_cases:
+        domain, owner = teams.get(case.domain_team_id), teams.get(case.owner_team_id)
+        if (case.is_open and domain is not None and not domain.is_hub and owner is not None
+                and owner.is_hub and cases.can_work(agent, case)):  # fmt: skip
+            cases.move_to_team(agent, case, domain, "Lo atiende su área")
+            handed += 1
+    return handed
+
+
 def activity(org: Organisation, *, seed: int = 8) -> dict:
     """What people did with the routed cases: notes, replies, resolutions, goodwill."""
     rng = random.Random(seed)
@@ -223,6 +238,7 @@ def activity(org: Organisation, *, seed: int = 8) -> dict:
         csat.after_resolved(case.pk)
         counts["resolved"] += 1
     counts["surveys_answered"] = _answer_surveys(org, rng)
+    counts["handed_over"] = _hand_to_departments(org, agent, open_cases)
     workable = [c for c in open_cases if c.is_open and cases.can_work(agent, c)]
     for note, case in zip(NOTES, workable[:3], strict=False):
         cases.add_note(agent, case, note)
