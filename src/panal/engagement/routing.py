@@ -343,11 +343,12 @@ class Router:
         """Survey answers are recorded on their case, not routed as new work."""
         from .models import Csat
 
-        if not any(m.author_id is not None for m in mentions):
+        authors = {m.author_id for m in mentions if m.author_id is not None}
+        if not authors:
             return mentions
-        waiting = set(  # the organisation's surveys awaiting an answer: a few, read at once
+        waiting = set(  # the batch's authors with a survey awaiting their answer
             Csat.objects.filter(
-                case__organisation_id=self.organisation.pk, answered_at__isnull=True,
+                case__contact_id__any=authors, answered_at__isnull=True,
                 sent_at__gte=self.now - timedelta(days=7),
             ).values_list("case__contact_id", flat=True)
         )  # fmt: skip
