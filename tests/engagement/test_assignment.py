@@ -117,6 +117,22 @@ def test_load_prefers_the_lowest_share_of_capacity(org, team):
     assert pool.choose(team.pk, strategy="load") == busy.pk
 
 
+def test_load_counts_the_persons_open_cases_in_every_organisation(org, other_org, team):
+    both = person(org, "both", team, capacity=10)
+    alone = person(org, "alone", team, capacity=10)
+    elsewhere = Team.objects.filter(organisation=other_org).first()
+    org_services.add_member(other_org, both, ["agent"], elsewhere)
+    make_case(org, team, assignee=both)
+    make_case(other_org, elsewhere, assignee=both)  # the same person's attention
+    make_case(org, team, assignee=alone)
+    make_case(org, team, assignee=alone, status=Case.Status.CLOSED)
+    assert assignment.open_cases_of([both.pk, alone.pk]) == {both.pk: 2, alone.pk: 1}
+    assert assignment.open_cases_of([]) == {}
+    pool = Pool.for_org(org.pk)
+    assert (pool.agent(both.pk).load, pool.agent(alone.pk).load) == (2, 1)
+    assert pool.choose(team.pk, strategy="load") == alone.pk
+
+
 def test_load_fills_capacities_in_proportion(org, team):
     big = person(org, "big", team, capacity=2)
     small = person(org, "small", team, capacity=1)

@@ -220,3 +220,33 @@ def test_a_rule_that_fires_is_in_the_audit_once_and_in_the_case_history(
     assert "Hub and spoke · hub and spoke: the hub" in body  # the model's name, its reason
     assert "By skill and language, then load" in body  # how the assignee was chosen
     assert "Fibra &lt;lenta&gt;" in body and "Fibra <lenta>" not in body
+
+
+def test_rules_on_a_contacts_earlier_cases_see_them_counted_far_enough(
+    org, users, add, manual_routing
+):
+    from panal.engagement import rules
+    from panal.engagement.routing import cases_of_contacts
+
+    (first,) = add(row(1, "Otra vez sin servicio"))
+    for n in range(6):  # six earlier cases of the same contact
+        Case.objects.create(organisation=org, contact_id=first.author_id, subject=f"#{n}",
+                            opened_at=NOW, updated_at=NOW, is_open=False, status="closed")  # fmt: skip
+    assert cases_of_contacts([first.author_id], 100) == {first.author_id: 6}
+    assert cases_of_contacts([first.author_id], 4) == {first.author_id: 4}
+    assert cases_of_contacts([first.author_id, first.author_id + 999], 4) == {first.author_id: 4}
+    assert cases_of_contacts([], 4) == {}
+    director = users["director"]
+    for name, condition in [("repeat", "contact.cases >= 3"), ("exactly 6", "contact.cases = 6"),
+                            ("over 2", "contact.cases > 2"), ("new", "contact.cases < 1")]:  # fmt: skip
+        rules.create_rule(director, org, name=name, conditions=condition, actions="tag seen")
+    ruleset = rules.RuleSet.for_org(org.pk)
+    assert ruleset.count_limit("contact.cases") == 7  # the largest value compared, plus one
+    assert ruleset.count_limit("author.followers") == 1  # no rule compares it
+    understood(first, "complaint")
+    route(org, first)
+    from panal.engagement.models import RuleFire
+
+    assert set(RuleFire.objects.values_list("rule_name", flat=True)) == {
+        "repeat", "exactly 6", "over 2",
+    }  # fmt: skip

@@ -34,7 +34,7 @@ from panal.org.models import Membership, Organisation
 from panal.org.roles import ROLE_PERMISSIONS
 
 from . import cases
-from .models import AgentProfile, Case, EngagementConfig
+from .models import IS_OPEN, AgentProfile, Case, EngagementConfig
 
 Strategy = EngagementConfig.Strategy
 WORK_PERMISSION = "engagement.work_case"
@@ -79,7 +79,7 @@ class Agent:
     capacity: int
     skills: frozenset[str]  # intents; empty: any intent
     languages: frozenset[str]  # primary subtags
-    load: int  # open cases assigned to them in this organisation
+    load: int  # open cases assigned to them (in any organisation)
     last_assigned_at: datetime | None
     has_profile: bool
     tick: int = 0  # order of assignments within this pool (ties of the same instant)
@@ -100,6 +100,20 @@ class Agent:
 
     def speaks(self, lang: str) -> bool:
         return language_of(lang) in self.languages
+
+
+def open_cases_of(user_ids: Iterable[int]) -> dict[int, int]:
+    """Each person's load: the open cases assigned to them, in any organisation (one
+    person's attention is shared by all the work they hold). Counted in the assignee
+    queue index alone (assignee, is_open, …), without reading the cases: routing asks
+    every batch, however many cases are open."""
+    return dict(
+        Case.objects.filter(IS_OPEN, assignee_id__any=sorted(set(user_ids)))
+        .values("assignee_id")
+        .annotate(n=Count("*"))
+        .values_list("assignee_id", "n")
+        .order_by()
+    )
 
 
 class Pool:
@@ -136,14 +150,10 @@ class Pool:
             organisation_id=organisation_id, is_active=True, user__is_active=True
         )
         profiles = AgentProfile.objects.filter(organisation_id=organisation_id)
-        loads = Case.objects.filter(
-            organisation_id=organisation_id, is_open=True, assignee__isnull=False
-        )
         if user_ids is not None:
             user_ids = list(user_ids)
             members = members.filter(user_id__in=user_ids)
             profiles = profiles.filter(user_id__in=user_ids)
-            loads = loads.filter(assignee_id__in=user_ids)
         people = [
             member
             for member in members.values_list(
@@ -154,9 +164,7 @@ class Pool:
         if not people:
             return cls(organisation_id, [], strategy or Strategy.SKILL, now)
         by_user = {p.user_id: p for p in profiles}
-        load = dict(
-            loads.values("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n")
-        )
+        load = open_cases_of({p[0] for p in people})
         agents = []
         for user_id, team_id, team_name, roles, language in people:
             profile = by_user.get(user_id)

@@ -1292,6 +1292,7 @@ class Compiled:
     index: tuple[str, frozenset] | None  # (field, values) one of which the mention must have
     full_tests: tuple[Test, ...] = ()  # with the index condition (for unindexed evaluation)
     reads: frozenset[str] = frozenset()  # the fields its conditions read; "query" for a query
+    highest: tuple[tuple[str, float], ...] = ()  # (number field, the largest value compared)
 
     def matches(self, ctx: dict) -> bool:
         return all(test(ctx) for test in self.full_tests)
@@ -1359,7 +1360,17 @@ def compile_rule(
         index=index,
         full_tests=tuple(t for _cost, t, _n in compiled),
         reads=frozenset(c["field"] for c in checked) | ({"query"} if text else set()),
+        highest=_highest(checked),
     )
+
+
+def _highest(checked: list[dict]) -> tuple[tuple[str, float], ...]:
+    """For each number field the conditions compare, the largest value compared with."""
+    found: dict[str, float] = {}
+    for cond in checked:
+        if FIELDS[cond["field"]].type == NUMBER and cond["op"] not in UNARY:
+            found[cond["field"]] = max(found.get(cond["field"], cond["value"]), cond["value"])
+    return tuple(sorted(found.items()))
 
 
 _COMPILED: dict[tuple, Compiled] = {}  # compiled rules by their stored content
@@ -1417,6 +1428,17 @@ class RuleSet:
         self._stops = {r.rule_id for r in self.rules if r.stop}
         # What any rule reads: routing loads the costlier facts only when one does.
         self.reads: frozenset[str] = frozenset().union(*(r.reads for r in self.rules))
+        highest: dict[str, float] = {}
+        for rule in self.rules:
+            for name, value in rule.highest:
+                highest[name] = max(highest.get(name, value), value)
+        self.highest = highest
+
+    def count_limit(self, name: str) -> int:
+        """How far a count read by the number field `name` (say `contact.cases`) needs
+        counting: every condition on it gives the same answer for any count from this one
+        up (it is one more than the largest value compared), so counting can stop there."""
+        return math.floor(self.highest.get(name, 0)) + 1
 
     @classmethod
     def for_org(cls, organisation_id: int, *, index: bool = True) -> RuleSet:
