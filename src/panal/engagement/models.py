@@ -116,12 +116,19 @@ class Case(models.Model):
         "channels.ChannelAccount", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )  # fmt: skip
+    # The contact and the first mention, as a case's links to its mentions, carry no
+    # database foreign-key constraint: routing writes them from rows it has just read, a
+    # few thousand a batch, and each constraint made the database check (and lock) a
+    # mention or author row at every commit. Django still applies on_delete, and Panal
+    # never deletes mentions or authors behind Django's back (docs/engagement.md#routing).
     contact = models.ForeignKey(
-        "listening.Author", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
-    )
+        "listening.Author", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases",
+        db_constraint=False,
+    )  # fmt: skip
     first_mention = models.ForeignKey(
-        "listening.Mention", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+        "listening.Mention", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
     # Routing: the engagement model's decision when the case opened (and after moves).
     model = models.CharField(max_length=32, blank=True)
     owner_team = models.ForeignKey(
@@ -207,13 +214,14 @@ class Case(models.Model):
 
 
 class CaseMention(models.Model):
-    """A mention belongs to at most one case."""
+    """A mention belongs to at most one case. No database foreign-key constraints (see
+    `Case.contact`): routing writes one a mention."""
 
     case = models.ForeignKey(  # indexed by casemention_case
-        Case, on_delete=models.CASCADE, related_name="links", db_index=False
+        Case, on_delete=models.CASCADE, related_name="links", db_index=False, db_constraint=False
     )
     mention = models.OneToOneField(
-        "listening.Mention", on_delete=models.CASCADE, related_name="case_link"
+        "listening.Mention", on_delete=models.CASCADE, related_name="case_link", db_constraint=False
     )
     added_at = models.DateTimeField()
 
@@ -226,9 +234,12 @@ class CaseMention(models.Model):
 
 class CaseAccess(models.Model):
     """A team that sees the case besides its owner (the queries' copy of
-    `Case.visible_team_ids`, so an inbox is one indexed lookup)."""
+    `Case.visible_team_ids`, so an inbox is one indexed lookup). Its case carries no
+    database constraint (see `Case.contact`); its team does."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="access", db_constraint=False
+    )
     team = models.ForeignKey(  # indexed by caseaccess_unique
         "org.Team", on_delete=models.CASCADE, related_name="+", db_index=False
     )
