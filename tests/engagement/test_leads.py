@@ -204,6 +204,28 @@ def test_the_brand_of_the_first_mention_chooses_the_sales_team(org, account):
     assert leads.create_lead(plain).team == sales_team(org)
 
 
+def test_routing_gives_the_brands_it_knows_and_asks_for_no_open_lead(org, account):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    movil = Brand.objects.get(organisation=org, slug="acme-movil")
+    movil_sales = Team.objects.create(organisation=org, slug="sales-movil", name="Ventas Móvil",
+                                      department="sales", brand=movil)  # fmt: skip
+    seller(org, "movil-seller", team=movil_sales)
+    seller(org, "general-seller")
+    ana = author(org)
+    cases = [open_case(org, [mention(account, ana, "¿Qué móvil me compro?", minutes=n)])
+             for n in range(3)]  # fmt: skip
+    given = {cases[0].pk: movil.pk, cases[1].pk: None, cases[2].pk: movil.pk}
+    with CaptureQueriesContext(connection) as told:
+        made = leads.bulk_create_for(cases, brands=given, opened=True)
+    assert [lead.team for lead in made] == [movil_sales, sales_team(org), movil_sales]
+    another = open_case(org, [mention(account, ana, "¿Y un router?")])
+    with CaptureQueriesContext(connection) as asked:
+        leads.bulk_create_for([another])
+    assert len(told) == len(asked) - 2  # neither the open leads nor the brands are read
+
+
 def test_no_sales_team_still_makes_a_lead_for_the_assignee(org, account, users):
     Team.objects.filter(organisation=org, department="sales").delete()
     case = open_case(org, [mention(account, author(org), "Quiero comprar")],

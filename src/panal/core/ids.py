@@ -49,6 +49,11 @@ def new_ids(count: int) -> list[int]:
     return out
 
 
+def numbered(rows: list[tuple]) -> list[tuple]:
+    """The rows, each with a new id put first (in order: time-ordered, strictly increasing)."""
+    return [(pk, *row) for pk, row in zip(new_ids(len(rows)), rows, strict=True)]
+
+
 def id_floor_for_ms(epoch_ms: int) -> int:
     """The smallest id that could have been made at `epoch_ms` (for range scans)."""
     return max(epoch_ms - EPOCH_MS, 0) << (_NODE_BITS + _SEQ_BITS)

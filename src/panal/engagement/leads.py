@@ -25,12 +25,21 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from panal.core import clock
-from panal.core.db import build, insert_objects
+from panal.core.db import build, insert_objects, insert_rows
+from panal.core.ids import numbered
 from panal.org.choices import Department
 from panal.org.models import Membership, Team
 
 from . import cases
-from .models import Case, CaseEvent, EngagementConfig, Lead, Notification
+from .models import (
+    EVENT_FIELDS,
+    NOTICE_FIELDS,
+    Case,
+    CaseEvent,
+    EngagementConfig,
+    Lead,
+    Notification,
+)
 
 Stage = Lead.Stage
 OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED)
@@ -63,23 +72,27 @@ def _sales_team(teams: list[Team], brand_id: int | None) -> Team | None:
     return min(teams, key=lambda t: _team_rank(t, brand_id)) if teams else None
 
 
-def _sales_teams(new_cases: list[Case]) -> dict[int, Team | None]:
-    """case id → its sales team (two queries: first mentions' brands, then teams)."""
+def _sales_teams(
+    new_cases: list[Case], brands: dict[int, int | None] | None = None
+) -> dict[int, Team | None]:
+    """case id → its sales team (two queries: first mentions' brands, unless `brands`
+    gives them by case id, then teams)."""
     from panal.listening.models import Mention
 
-    mention_ids = [c.first_mention_id for c in new_cases if c.first_mention_id]
-    brands = (
-        dict(Mention.objects.filter(pk__in=mention_ids).values_list("id", "brand_id"))
-        if mention_ids
-        else {}
-    )
+    if brands is None:
+        mention_ids = [c.first_mention_id for c in new_cases if c.first_mention_id]
+        by_mention = (
+            dict(Mention.objects.filter(pk__in=mention_ids).values_list("id", "brand_id"))
+            if mention_ids
+            else {}
+        )
+        brands = {c.pk: by_mention.get(c.first_mention_id) for c in new_cases}
     by_org: dict[int, list[Team]] = {}
     org_ids = {c.organisation_id for c in new_cases}
     for team in Team.objects.filter(organisation_id__in=org_ids, department=Department.SALES):
         by_org.setdefault(team.organisation_id, []).append(team)
     return {
-        c.pk: _sales_team(by_org.get(c.organisation_id, []), brands.get(c.first_mention_id))
-        for c in new_cases
+        c.pk: _sales_team(by_org.get(c.organisation_id, []), brands.get(c.pk)) for c in new_cases
     }
 
 
@@ -125,13 +138,19 @@ def _owner(
 
 
 def bulk_create_for(
-    batch: Iterable[Case], actor=None, *, titles: dict[int, str] | None = None
+    batch: Iterable[Case],
+    actor=None,
+    *,
+    titles: dict[int, str] | None = None,
+    brands: dict[int, int | None] | None = None,
+    opened: bool = False,
 ) -> list[Lead]:
     """One lead per case (the open one it already has, else a new one), in order.
 
     A fixed number of queries per batch, however many cases: open leads, first
     mentions' brands, sales teams, their members' loads, the organisations that assign
-    by hand, then three inserts.
+    by hand, then three inserts. Routing, which has just `opened` the cases (they have
+    no lead yet) and knows their first mentions' `brands` (by case id), spares two.
     """
     unique: dict[int, Case] = {}
     for case in batch:
@@ -142,18 +161,19 @@ def bulk_create_for(
     actor_id = getattr(actor, "pk", None)
     with transaction.atomic():
         existing: dict[int, Lead] = {}
-        open_leads = Lead.objects.filter(case_id__in=list(unique), stage__in=OPEN_STAGES)
-        for lead in open_leads.order_by("created_at", "id"):
-            existing.setdefault(lead.case_id, lead)
+        if not opened:
+            open_leads = Lead.objects.filter(case_id__in=list(unique), stage__in=OPEN_STAGES)
+            for lead in open_leads.order_by("created_at", "id"):
+                existing.setdefault(lead.case_id, lead)
         new_cases = [c for c in unique.values() if c.pk not in existing]
         if not new_cases:
             return [existing[pk] for pk in unique]
-        teams = _sales_teams(new_cases)
+        teams = _sales_teams(new_cases, brands)
         loads = _loads({t.pk for t in teams.values() if t is not None})
         manual = _manual({c.organisation_id for c in new_cases})
         now = clock.now()
         leads: list[Lead] = []
-        events: list[CaseEvent] = []
+        events: list[tuple] = []  # EVENT_FIELDS
         for case in new_cases:
             team = teams[case.pk]
             members = loads.get(team.pk, {}) if team else {}
@@ -172,19 +192,19 @@ def bulk_create_for(
             leads.append(lead)
             data = {"lead": lead.pk, "action": "created", "owner": owner_id, "how": how,
                     "team": team.pk if team else None}  # fmt: skip
-            events.append(
-                CaseEvent(case=case, kind=CaseEvent.Kind.LEAD, at=now, data=data, actor_id=actor_id)
-            )
+            events.append((case.pk, now, actor_id, CaseEvent.Kind.LEAD, data))
         insert_objects(leads)
-        insert_objects(events)
-        insert_objects(_notices(leads, loads, actor_id, now))
+        insert_rows(CaseEvent, EVENT_FIELDS, numbered(events), ignore_conflicts=False)
+        notices = _notices(leads, loads, actor_id, now)
+        insert_rows(Notification, NOTICE_FIELDS, numbered(notices), ignore_conflicts=False)
     created = {lead.case_id: lead for lead in leads}
     return [existing.get(pk) or created[pk] for pk in unique]
 
 
-def _notices(leads: list[Lead], loads: dict[int, dict[int, int]], actor_id, now) -> list:
-    """The owner hears of a new lead; with no owner, the sales team's members do."""
-    rows: list[Notification] = []
+def _notices(leads: list[Lead], loads: dict[int, dict[int, int]], actor_id, now) -> list[tuple]:
+    """The owner hears of a new lead; with no owner, the sales team's members do
+    (NOTICE_FIELDS values, without the id)."""
+    rows: list[tuple] = []
     for lead in leads:
         if lead.owner_id is not None:
             people = [lead.owner_id]
@@ -196,12 +216,11 @@ def _notices(leads: list[Lead], loads: dict[int, dict[int, int]], actor_id, now)
             text = _("A new lead for your team: %(title)s") % {"title": lead.title}
         else:
             continue
-        for uid in people:
-            if uid != actor_id:
-                rows.append(
-                    Notification(organisation_id=lead.organisation_id, user_id=uid, kind=kind,
-                                 case_id=lead.case_id, text=text[:500], created_at=now)
-                )  # fmt: skip
+        rows.extend(
+            (lead.organisation_id, uid, kind, lead.case_id, text[:500], now)
+            for uid in people
+            if uid != actor_id
+        )
     return rows
 
 

@@ -34,12 +34,14 @@ from django.db import connection, transaction
 
 from panal.core import clock
 from panal.core.db import build, insert_objects, insert_rows, read_instances, update_ids
-from panal.core.ids import new_ids
+from panal.core.ids import numbered
 from panal.listening.models import Author, Mention
 from panal.org.models import Brand, Membership, Organisation, Team
 
 from . import cases as case_services
 from .models import (
+    EVENT_FIELDS,
+    NOTICE_FIELDS,
     PRIORITY_RANK,
     Case,
     CaseAccess,
@@ -398,6 +400,7 @@ class Router:
         events: list[tuple] = []  # EVENT_FIELDS, without the id until numbered
         notices: list[tuple] = []  # NOTICE_FIELDS, without the id
         lead_cases: list[Case] = []
+        lead_brands: dict[int, int | None] = {}  # case id → its first mention's brand
         replies: list[tuple[Case, Any, str]] = []
         strategy = self.settings.config.assignment
         hours = self.settings.hours
@@ -439,6 +442,7 @@ class Router:
                 events.append((case_id, now, None, Kind.ESCALATED, {"by": "rule"}))
             if plan.lead:
                 lead_cases.append(case)
+                lead_brands[case_id] = plan.mention.brand_id
             replies.extend((case, plan.mention, t) for t in plan.auto_replies)
         for plan, target in joins:
             case = case_of_plan.get(id(target)) if isinstance(target, Plan) else target
@@ -448,7 +452,7 @@ class Router:
             links.append((case.pk, plan.mention.pk, now))
             events.append((case.pk, now, None, Kind.MENTION, {"mention": plan.mention.pk}))
             replies.extend((case, plan.mention, t) for t in plan.auto_replies)
-        events = _numbered(events)  # before the rules' rows: the history lists them after
+        events = numbered(events)  # before the rules' rows: the history lists them after
         fired: list[tuple] = []  # (mention id, case id, rules): the audit (and history)
         for plan in plans:
             case = case_of_plan.get(id(plan))
@@ -468,14 +472,14 @@ class Router:
             insert(CaseAccess, ACCESS_FIELDS, access)
             insert(CaseEvent, EVENT_FIELDS, events)
             insert(RuleFire, rules.FIRE_FIELDS, rules.record_fires(org_id, fired, now))
-            insert(Notification, NOTICE_FIELDS, _numbered(notices))
+            insert(Notification, NOTICE_FIELDS, numbered(notices))
             self._update_joined([c for p, c in joins if isinstance(c, Case)], now)
             if new_cases and self._pool is not None:
                 self._pool.flush()
             if lead_cases:
                 from . import leads
 
-                leads.bulk_create_for(lead_cases)
+                leads.bulk_create_for(lead_cases, brands=lead_brands, opened=True)
             if replies:
                 transaction.on_commit(lambda: _auto_replies(replies))
 
@@ -539,8 +543,6 @@ UNDERSTANDING_READ = (
 AUTHOR_READ = ("id", "followers", "handle", "display_name")
 LINK_FIELDS = ("case", "mention", "added_at")
 ACCESS_FIELDS = ("case", "team")
-EVENT_FIELDS = ("id", "case", "at", "actor", "kind", "data")
-NOTICE_FIELDS = ("id", "organisation", "user", "kind", "case", "text", "created_at")
 
 
 def cases_of_contacts(contact_ids: Iterable[int], limit: int) -> dict[int, int]:
@@ -565,11 +567,6 @@ def cases_of_contacts(contact_ids: Iterable[int], limit: int) -> dict[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {contact: n for contact, n in cursor.fetchall() if n}
-
-
-def _numbered(rows: list[tuple]) -> list[tuple]:
-    """Rows given their new ids (time-ordered, as the models' default)."""
-    return [(pk, *row) for pk, row in zip(new_ids(len(rows)), rows, strict=True)]
 
 
 def _ruleset(organisation_id: int):
