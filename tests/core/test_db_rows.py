@@ -78,3 +78,19 @@ def test_any_text_goes_through_unchanged(org):
     for i, text in enumerate(odd):
         a = Author.objects.get(external_id=f"x{i}")
         assert (a.description, a.last_seen_at) == (text * 2, later)
+
+
+def test_a_column_of_choice_members_and_plain_values_is_stored_as_the_plain_values(org):
+    from panal.listening.choices import Channel
+
+    externals = [f"e{n}" for n in range(20)]
+    rows = [
+        (pk, org.id, Channel.API if n % 2 else "rss", ext, "h", "", n, "", None, True, "", SEEN,
+         SEEN)
+        for n, (pk, ext) in enumerate(zip(new_ids(20), externals, strict=True))
+    ]  # fmt: skip
+    assert insert_rows(Author, FIELDS, rows) == 20
+    stored = dict(Author.objects.values_list("external_id", "channel"))
+    assert {type(v) for v in stored.values()} == {str}
+    assert [stored[e] for e in externals[:4]] == ["rss", "api", "rss", "api"]
+    assert sorted(Author.objects.values_list("followers", flat=True)) == list(range(20))

@@ -95,15 +95,19 @@ def _prepared(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence
 def _column(field: Any, column: Sequence[Any]) -> Sequence[Any]:
     """One field's values as the database takes them. A column of plain ints or strings
     is taken as it is, checked in C (`map(type, …)`); a column of few distinct values
-    (a batch's timestamps) is adapted once per value."""
+    (a batch's timestamps, a choice field's members) is adapted once per value."""
     target = field.target_field if field.is_relation else field
-    exact = _AS_IS.get(target.get_internal_type())
+    kind = target.get_internal_type()
+    exact = _AS_IS.get(kind)
     if exact is not None and set(map(type, column)) <= {exact, type(None)}:
         return column
     adapt = _adapter(field)
-    if len(column) > 8 and field.get_internal_type() == "DateTimeField":
-        distinct = set(column)
-        if len(distinct) * 4 <= len(column):
+    if len(column) > 8 and (kind == "DateTimeField" or exact is not None):
+        try:
+            distinct = set(column)  # datetimes, str and int subclasses (choices' members)
+        except TypeError:  # something unhashable, which the adapter will judge
+            distinct = None
+        if distinct is not None and len(distinct) * 4 <= len(column):
             table = {v: adapt(v) for v in distinct}
             return list(map(table.__getitem__, column))
     return list(map(adapt, column))
