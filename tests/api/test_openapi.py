@@ -38,6 +38,12 @@ ROUTES = {
     ("post", "/api/v1/cases/{case_id}/goodwill"),
     ("get", "/api/v1/approvals"),
     ("post", "/api/v1/approvals/{approval_id}/decision"),
+    ("get", "/api/v1/ideas"),
+    ("post", "/api/v1/ideas"),
+    ("get", "/api/v1/ideas/{idea_id}"),
+    ("patch", "/api/v1/ideas/{idea_id}"),
+    ("post", "/api/v1/cases/{case_id}/ideas"),
+    ("delete", "/api/v1/cases/{case_id}/ideas/{idea_id}"),
 }
 OPERATION_IDS = {
     "listMentions", "getMention", "ingestMentions",
@@ -47,7 +53,8 @@ OPERATION_IDS = {
     "listQueryVersions", "restoreQueryVersion", "startBackfill", "getBackfill",
     "listTopicMentions", "shareOfVoice",
     "listCases", "getCase", "updateCase", "addCaseNote", "grantGoodwill", "listApprovals",
-    "decideApproval",
+    "decideApproval", "listIdeas", "createIdea", "getIdea", "updateIdea", "linkCaseToIdea",
+    "unlinkCaseFromIdea",
 }  # fmt: skip
 
 

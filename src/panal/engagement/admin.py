@@ -22,6 +22,7 @@ from .models import (
     Case,
     EngagementConfig,
     Goodwill,
+    Idea,
     Lead,
     Priority,
     ReplyTemplate,
@@ -284,4 +285,21 @@ class LeadAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_at = clock.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Idea)
+class IdeaAdmin(admin.ModelAdmin):
+    list_display = ["title", "organisation", "status", "team", "created_by", "updated_at"]
+    list_filter = ["organisation", "status", "team"]
+    search_fields = ["title"]
+    list_select_related = ["organisation", "team", "created_by"]
+    raw_id_fields = ["cases", "created_by"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        now = clock.now()
+        if not change:
+            obj.created_at = now
+        obj.updated_at = now
         super().save_model(request, obj, form, change)

@@ -1,4 +1,5 @@
-"""The engagement API: cases, their notes and history, goodwill and approvals (docs/api.md).
+"""The engagement API: cases, their notes and history, goodwill, approvals and ideas
+(docs/api.md).
 
 The same services as the pages, so the same checks: a case the caller may not see is a
 404, a change they may not make a 403, a change that cannot be made a 409 or 422 with
@@ -12,16 +13,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from ninja import Router, Schema, Status
+from ninja.errors import HttpError
 from pydantic import Field
 
 from panal.listening.schemas import ErrorOut, ValidationErrorOut
 from panal.org.models import Team
+from panal.org.services import current_organisation
 
-from . import cases
+from . import cases, ideas
 from .case_views import VIEWS, CaseFilters, inbox_queryset
-from .models import Approval, Case
+from .models import Approval, Case, Idea
 
 router = Router(tags=["cases"])
 
@@ -94,6 +98,28 @@ class CaseDetailOut(CaseOut):
     mentions: list[str]
     events: list[EventOut]
     notes: list[dict[str, Any]]
+    ideas: list[str]
+
+    @staticmethod
+    def resolve_mentions(obj) -> list[str]:
+        links = obj.links.order_by("added_at", "id").values_list("mention_id", flat=True)
+        return [str(i) for i in links]
+
+    @staticmethod
+    def resolve_events(obj) -> list:
+        return cases.history(obj)
+
+    @staticmethod
+    def resolve_notes(obj) -> list[dict[str, Any]]:
+        return [
+            {"id": str(n.pk), "author": n.author.username if n.author_id else None,
+             "body": n.body, "created_at": n.created_at}
+            for n in obj.notes.select_related("author").order_by("created_at", "id")
+        ]  # fmt: skip
+
+    @staticmethod
+    def resolve_ideas(obj) -> list[str]:
+        return [str(pk) for pk in obj.ideas.values_list("pk", flat=True)]
 
 
 class CasePatch(Schema):
@@ -184,17 +210,7 @@ def list_cases(
     summary="A case with its mentions, notes and history",
 )
 def get_case(request, case_id: str):
-    case = _case(request, case_id)
-    case.mentions = [
-        str(i) for i in case.links.order_by("added_at").values_list("mention_id", flat=True)
-    ]
-    case.events = cases.history(case)
-    case.notes = [
-        {"id": str(n.pk), "author": n.author.username if n.author_id else None,
-         "body": n.body, "created_at": n.created_at}
-        for n in case.notes.select_related("author")
-    ]  # fmt: skip
-    return case
+    return _case(request, case_id)
 
 
 @router.patch(
@@ -329,3 +345,141 @@ def decide_approval(request, approval_id: str, payload: DecisionIn):
         return Status(409, {"detail": str(error)})
     approval.refresh_from_db()
     return approval
+
+
+# --- ideas (docs/engagement.md#ideas) ---------------------------------------------------------
+
+
+class IdeaOut(Schema):
+    id: str
+    title: str
+    description: str
+    status: str
+    team: str | None
+    cases: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_id(obj) -> str:
+        return str(obj.id)
+
+    @staticmethod
+    def resolve_team(obj) -> str | None:
+        return obj.team.slug if obj.team_id else None
+
+    @staticmethod
+    def resolve_cases(obj) -> list[str]:
+        return [str(pk) for pk in obj.cases.values_list("pk", flat=True)]
+
+
+class IdeaIn(Schema):
+    title: str = Field(min_length=1, max_length=ideas.MAX_TITLE)
+    description: str = Field(default="", max_length=ideas.MAX_DESCRIPTION)
+    case: str | None = Field(default=None, description="A case id to link the new idea to")
+
+
+class IdeaPatch(Schema):
+    status: str | None = Field(
+        default=None, description="new, under_review, planned, shipped or declined"
+    )
+    title: str | None = Field(default=None, max_length=ideas.MAX_TITLE)
+    description: str | None = Field(default=None, max_length=ideas.MAX_DESCRIPTION)
+
+
+class IdeaLinkIn(Schema):
+    idea: str
+
+
+def _idea(request, idea_id: str) -> Idea:
+    try:
+        return ideas.get_idea_for(request.auth, idea_id)
+    except ideas.IdeaNotFound as exc:
+        raise HttpError(404, str(exc)) from None
+
+
+def _see_ideas(user) -> None:
+    if not ideas.can_see(user):
+        raise PermissionDenied("Missing permission: engagement.view_idea")
+
+
+@router.get(
+    "/ideas", response={200: list[IdeaOut], **_ERRORS}, operation_id="listIdeas", tags=["ideas"]
+)
+def list_ideas(request, status: str = "", limit: int = 50):
+    """The ideas of the caller's organisation, newest change first; `status` filters."""
+    _see_ideas(request.auth)
+    organisation = current_organisation(request.auth)
+    if organisation is None:
+        return []
+    rows = Idea.objects.filter(organisation=organisation).select_related("team")
+    if status:
+        if status not in Idea.Status.values:
+            raise HttpError(422, f"Unknown status: {status[:40]}")
+        rows = rows.filter(status=status)
+    return list(rows[: max(1, min(limit, MAX_PAGE))])
+
+
+@router.post(
+    "/ideas", response={201: IdeaOut, **_ERRORS}, operation_id="createIdea", tags=["ideas"]
+)
+def create_idea(request, payload: IdeaIn):
+    """A new idea of the caller's organisation, linked to `case` when given."""
+    organisation = current_organisation(request.auth)
+    if organisation is None:
+        raise PermissionDenied("You are not a member of any organisation.")
+    case = _case(request, payload.case) if payload.case else None
+    try:
+        idea = ideas.create_idea(
+            request.auth, organisation, payload.title, payload.description, case=case
+        )
+    except ideas.IdeaError as exc:
+        raise HttpError(422, str(exc)) from None
+    return Status(201, idea)
+
+
+@router.get(
+    "/ideas/{idea_id}", response={200: IdeaOut, **_ERRORS}, operation_id="getIdea", tags=["ideas"]
+)
+def get_idea(request, idea_id: str):
+    return _idea(request, idea_id)
+
+
+@router.patch(
+    "/ideas/{idea_id}", response={200: IdeaOut, **_ERRORS}, operation_id="updateIdea",
+    tags=["ideas"],
+)  # fmt: skip
+def update_idea(request, idea_id: str, payload: IdeaPatch):
+    """Status, title or description; a new status goes into every linked case's history."""
+    idea = _idea(request, idea_id)
+    try:
+        return ideas.update_idea(request.auth, idea, status=payload.status, title=payload.title,
+                                 description=payload.description)  # fmt: skip
+    except ideas.IdeaError as exc:
+        raise HttpError(422, str(exc)) from None
+
+
+@router.post(
+    "/cases/{case_id}/ideas", response={200: IdeaOut, **_ERRORS}, operation_id="linkCaseToIdea",
+    tags=["ideas"],
+)  # fmt: skip
+def link_case_to_idea(request, case_id: str, payload: IdeaLinkIn):
+    """Link the case to an idea (nothing changes if it already is)."""
+    case = _case(request, case_id)
+    idea = _idea(request, payload.idea)
+    try:
+        ideas.link_case(request.auth, idea, case)
+    except ideas.IdeaError as exc:
+        raise HttpError(422, str(exc)) from None
+    return idea
+
+
+@router.delete(
+    "/cases/{case_id}/ideas/{idea_id}", response={204: None, **_ERRORS},
+    operation_id="unlinkCaseFromIdea", tags=["ideas"],
+)  # fmt: skip
+def unlink_case_from_idea(request, case_id: str, idea_id: str):
+    case = _case(request, case_id)
+    idea = _idea(request, idea_id)
+    ideas.unlink_case(request.auth, idea, case)
+    return Status(204, None)

@@ -193,6 +193,7 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
         "goodwill": _panel("approval_views", "goodwill_panel", request, case),
         "leads": list(case.leads.select_related("owner", "team")),
         "articles": list(case.articles.all()),
+        "ideas": _panel("idea_views", "case_panel", request, case),
         "contact_cases": (
             list(
                 cases.visible_cases(request.user)

@@ -277,6 +277,7 @@ class CaseEvent(models.Model):
         ARTICLE = "article", _("Article")
         CSAT = "csat", _("Satisfaction")
         HANDOVER = "handover", _("Handed over")
+        IDEA = "idea", _("Idea")
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
     # No foreign-key constraints (as RuleFire): routing writes a few a mention, PostgreSQL
@@ -615,6 +616,42 @@ class Lead(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Idea(models.Model):
+    """A product idea customers (or staff) put forward, with the cases it came from
+    (docs/engagement.md#ideas); it moves from new to shipped, or is declined."""
+
+    class Status(models.TextChoices):
+        NEW = "new", pgettext_lazy("idea status", "New")
+        UNDER_REVIEW = "under_review", _("Under review")
+        PLANNED = "planned", _("Planned")
+        SHIPPED = "shipped", _("Shipped")
+        DECLINED = "declined", _("Declined")
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    organisation = models.ForeignKey("org.Organisation", on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    team = models.ForeignKey(  # the product team that owns it
+        "org.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    cases = models.ManyToManyField(Case, related_name="ideas", blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "status", "-updated_at"], name="idea_org_status")
+        ]
 
     def __str__(self) -> str:
         return self.title

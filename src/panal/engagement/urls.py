@@ -6,6 +6,7 @@ from . import (
     composer_views,
     continuity_views,
     diagnose_views,
+    idea_views,
     knowledge_views,
     presence_views,
     rule_views,
@@ -20,4 +21,5 @@ urlpatterns = [
     *diagnose_views.urlpatterns,
     *continuity_views.urlpatterns,
     *knowledge_views.urlpatterns,
+    *idea_views.urlpatterns,
 ]

@@ -15,8 +15,10 @@ ANSWER = ["listening.draft_reply", "listening.publish_reply", "listening.correct
 SEE_MODELS = ["understanding.view_orgmodel", "understanding.view_correction"]
 TRAIN_MODELS = [*SEE_MODELS, "understanding.change_orgmodel"]
 # Cases (docs/engagement.md#roles): seeing them, handling them, deciding approvals.
-SEE_CASES = ["engagement.view_case"]
-WORK_CASES = [*SEE_CASES, "engagement.work_case", "engagement.view_article"]
+SEE_CASES = ["engagement.view_case", "engagement.view_idea"]
+WORK_CASES = [*SEE_CASES, "engagement.work_case", "engagement.view_article", "engagement.add_idea"]
+# Ideas (docs/engagement.md#ideas): moving them along (under review, planned, shipped).
+MANAGE_IDEAS = ["engagement.change_idea"]
 APPROVE = ["engagement.approve_request", "engagement.view_approval"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -37,8 +39,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "engagement.answer_any_case",
         "engagement.add_article",
         "engagement.change_article",
+        *MANAGE_IDEAS,
     ],
-    Role.AREA_MANAGER: [*READ, *ANSWER, *WORK_CASES, *APPROVE, "engagement.manage_rules"],
+    Role.AREA_MANAGER: [
+        *READ,
+        *ANSWER,
+        *WORK_CASES,
+        *APPROVE,
+        "engagement.manage_rules",
+        *MANAGE_IDEAS,
+    ],
     Role.ANALYST: [
         *READ,
         "listening.correct_mention",
@@ -60,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "engagement.answer_any_case",
         "engagement.add_article",
         "engagement.change_article",
+        *MANAGE_IDEAS,
     ],
     # Agency staff may draft but never publish or reach out without approval.
     Role.AGENCY: [*READ, "listening.draft_reply", *SEE_CASES],

@@ -99,6 +99,9 @@ def event_summary(event, team_names: dict) -> SafeString:
     if kind in ("merged", "split"):
         other = data.get("into") or data.get("source")
         return format_html("#{}", other) if other else SafeString("")
+    if kind == "idea":
+        actions = {"linked": _("linked"), "unlinked": _("unlinked"), "status": _("status")}
+        return format_html("{}: {}", actions.get(data.get("action"), ""), data.get("summary", ""))
     if kind in ("sla", "escalated", "goodwill", "approval", "reply", "lead", "csat", "handover"):
         text = data.get("summary") or data.get("state") or data.get("text") or ""
         return format_html("{}", str(text)[:200])
