@@ -293,3 +293,17 @@ def test_cases_are_routed_and_worked_on(demo):
     surveys = csat.csat_summary(org, clock.now() - timedelta(days=30), clock.now())
     assert 0 < surveys["answered"] < surveys["sent"]  # about half answer
     assert 1 <= surveys["average"] <= 5
+
+
+def test_customers_ideas_are_linked_to_their_cases_and_moved_along(demo):
+    from panal.engagement.models import Idea
+
+    org = Organisation.objects.get(slug="ceibo")
+    ideas = list(Idea.objects.filter(organisation=org).prefetch_related("cases"))
+    assert len(ideas) == 3
+    assert {i.status for i in ideas} == {"new", "under_review", "planned"}
+    assert all(i.team is not None and i.team.department == "product" for i in ideas)
+    assert sum(len(i.cases.all()) for i in ideas) >= 3
+    for idea in ideas:
+        for case in idea.cases.all():
+            assert case.events.filter(kind="idea", data__idea=idea.pk).exists()

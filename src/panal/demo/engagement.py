@@ -19,13 +19,14 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from panal.core import clock
-from panal.engagement import authority, cases, composer, csat, rules, sla
+from panal.engagement import authority, cases, composer, csat, ideas, rules, sla
 from panal.engagement.models import (
     AgentProfile,
     Article,
     Case,
     Csat,
     EngagementConfig,
+    Idea,
     Note,
     ReplyTemplate,
 )
@@ -218,6 +219,35 @@ def _hand_to_departments(org: Organisation, agent, open_cases: list[Case]) -> in
     return handed
 
 
+# Ideas the demo's customers put forward: (title, words of the cases that ask for it, status)
+IDEAS = (
+    ("Modo oscuro en la app", ("app", "aplicación"), Idea.Status.PLANNED),
+    ("Factura detallada por servicio", ("factura", "cobro"), Idea.Status.UNDER_REVIEW),
+    ("Elegir la hora de la visita del técnico", ("técnico", "instalación"), Idea.Status.NEW),
+)
+
+
+def _ideas(org: Organisation, agent, manager) -> int:
+    """The product ideas customers asked for: each linked to up to three cases that ask
+    for it (product-idea cases first), then moved along by the area manager."""
+    if Idea.objects.filter(organisation=org).exists():
+        return 0
+    everything = Case.objects.filter(organisation=org).order_by("-intent", "opened_at")
+    workable = [c for c in everything if cases.can_work(agent, c)]
+    workable.sort(key=lambda c: c.intent != "product_idea")  # stable: the ideas first
+    made = 0
+    for n, (title, words, status) in enumerate(IDEAS):
+        fitting = [c for c in workable if any(w in c.subject.lower() for w in words)]
+        linked = (fitting or workable[n : n + 1])[:3]
+        idea = ideas.create_idea(agent, org, title, case=linked[0] if linked else None)
+        for case in linked[1:]:
+            ideas.link_case(agent, idea, case)
+        if manager is not None and status != Idea.Status.NEW:
+            ideas.update_idea(manager, idea, status=status)
+        made += 1
+    return made
+
+
 def activity(org: Organisation, *, seed: int = 8) -> dict:
     """What people did with the routed cases: notes, replies, resolutions, goodwill."""
     rng = random.Random(seed)
@@ -239,6 +269,7 @@ def activity(org: Organisation, *, seed: int = 8) -> dict:
         counts["resolved"] += 1
     counts["surveys_answered"] = _answer_surveys(org, rng)
     counts["handed_over"] = _hand_to_departments(org, agent, open_cases)
+    counts["ideas"] = _ideas(org, agent, people.get("gerente"))
     workable = [c for c in open_cases if c.is_open and cases.can_work(agent, c)]
     for note, case in zip(NOTES, workable[:3], strict=False):
         cases.add_note(agent, case, note)
