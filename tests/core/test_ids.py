@@ -1,11 +1,13 @@
 """Time-ordered ids, and rows numbered with them."""
 
+from itertools import pairwise
+
 from panal.core.ids import new_id, new_ids, numbered
 
 
 def test_ids_strictly_increase_within_and_across_calls():
     first = new_ids(5000)  # more than one millisecond's sequence
-    assert all(a < b for a, b in zip(first, first[1:], strict=False))
+    assert all(a < b for a, b in pairwise(first))
     assert first[-1] < new_id() < new_ids(1)[0]
 
 

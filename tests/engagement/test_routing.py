@@ -230,15 +230,20 @@ def test_rules_on_a_contacts_earlier_cases_see_them_counted_far_enough(
 
     (first,) = add(row(1, "Otra vez sin servicio"))
     for n in range(6):  # six earlier cases of the same contact
-        Case.objects.create(organisation=org, contact_id=first.author_id, subject=f"#{n}",
-                            opened_at=NOW, updated_at=NOW, is_open=False, status="closed")  # fmt: skip
+        Case.objects.create(
+            organisation=org, contact_id=first.author_id, subject=f"#{n}", opened_at=NOW,
+            updated_at=NOW, is_open=False, status="closed",
+        )  # fmt: skip
     assert cases_of_contacts([first.author_id], 100) == {first.author_id: 6}
     assert cases_of_contacts([first.author_id], 4) == {first.author_id: 4}
     assert cases_of_contacts([first.author_id, first.author_id + 999], 4) == {first.author_id: 4}
     assert cases_of_contacts([], 4) == {}
     director = users["director"]
-    for name, condition in [("repeat", "contact.cases >= 3"), ("exactly 6", "contact.cases = 6"),
-                            ("over 2", "contact.cases > 2"), ("new", "contact.cases < 1")]:  # fmt: skip
+    conditions = [
+        ("repeat", "contact.cases >= 3"), ("exactly 6", "contact.cases = 6"),
+        ("over 2", "contact.cases > 2"), ("new", "contact.cases < 1"),
+    ]  # fmt: skip
+    for name, condition in conditions:
         rules.create_rule(director, org, name=name, conditions=condition, actions="tag seen")
     ruleset = rules.RuleSet.for_org(org.pk)
     assert ruleset.count_limit("contact.cases") == 7  # the largest value compared, plus one
