@@ -255,3 +255,23 @@ def test_rules_on_a_contacts_earlier_cases_see_them_counted_far_enough(
     assert set(RuleFire.objects.values_list("rule_name", flat=True)) == {
         "repeat", "exactly 6", "over 2",
     }  # fmt: skip
+
+
+def test_the_audit_keeps_the_mention_a_rule_fired_on_after_the_mention_is_deleted(
+    org, users, add, manual_routing, client_en
+):
+    from panal.engagement import rules
+    from panal.engagement.models import RuleFire
+
+    rule = rules.create_rule(users["director"], org, name="Fibra", conditions="intent = complaint",
+                             actions="tag fibra")  # fmt: skip
+    (m,) = add(row(1, "La fibra va lentísima"))
+    understood(m, "complaint")
+    route(org, m)
+    mention_id = m.pk
+    m.delete()  # the admin's delete: Django's own cascade
+    fire = RuleFire.objects.get()
+    assert fire.mention_id == mention_id  # an audit is not rewritten
+    assert not CaseMention.objects.filter(mention_id=mention_id).exists()
+    page = client_en("director").get(f"/rules/{rule.pk}/")
+    assert page.status_code == 200 and "Fibra" in page.content.decode()

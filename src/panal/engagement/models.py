@@ -401,9 +401,11 @@ class RuleFire(models.Model):
         db_index=False,
     )  # fmt: skip
     rule_name = models.CharField(max_length=200)
+    # The mention it fired on stays recorded (an audit is not rewritten) and is not
+    # indexed: the audit is read by rule and by case, never by mention.
     mention = models.ForeignKey(
-        "listening.Mention", null=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False,
+        "listening.Mention", null=True, on_delete=models.DO_NOTHING, related_name="+",
+        db_constraint=False, db_index=False,
     )  # fmt: skip
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
