@@ -489,6 +489,29 @@ def test_an_approved_reply_the_channel_can_no_longer_take_stays_waiting(tg, user
     assert not OutboundMessage.objects.exists()
 
 
+def test_a_draft_is_not_sent_on_approval_when_someone_replied_after_it_was_submitted(
+    tg, users, agency_case
+):
+    make_seasoned(agency_case.organisation)
+    draft = composer.submit(
+        users["agency"], composer.save_draft(users["agency"], agency_case, "Hola, lo miramos")
+    )
+    assert draft.seen_seq == 0
+    agent = users["agent"]
+    agent.first_name, agent.last_name = "Marta", "Gil"
+    agent.save()
+    composer.send(agent, cases.get_case_for(agent, agency_case.pk), "Ya está resuelto",
+                  seen_seq=0)  # fmt: skip
+    approval = Approval.objects.get(pk=draft.approval_id)
+    with pytest.raises(authority.AuthorityError, match="Marta Gil"):
+        authority.decide(users["area_manager"], approval, True)
+    assert Approval.objects.get(pk=approval.pk).status == Approval.Status.PENDING
+    assert Draft.objects.get(pk=draft.pk).status == Draft.Status.PENDING
+    assert [m.text for m in OutboundMessage.objects.all()] == ["Ya está resuelto"]  # one voice
+    authority.decide(users["area_manager"], approval, False, "Ya respondió Marta")
+    assert Draft.objects.get(pk=draft.pk).status == Draft.Status.REJECTED
+
+
 def test_a_promise_above_authority_goes_out_once_approved(tg, seasoned, dm_case):
     agent, manager = seasoned["agent"], seasoned["area_manager"]
     draft = composer.submit(agent, composer.save_draft(agent, dm_case, "Te abonamos 300 €."))

@@ -12,7 +12,9 @@ One reply at a time: `send` carries the `reply_seq` the agent saw when the case 
 loaded and bumps it in the same transaction as the reply; a second agent with the same
 number finds it moved and is refused with the name of who replied. The channel's own
 refusals (a closed messaging window, a disconnected account, a text too long) are
-refused up front with their reason.
+refused up front with their reason. A draft remembers the number when it was submitted:
+if someone replied on the case before it was approved, approving it is refused with who
+replied (the approver rejects it, and its author reads the reply first).
 """
 
 from __future__ import annotations
@@ -455,8 +457,9 @@ def submit(user, draft: Draft) -> Draft:
     draft.approval = approval
     draft.status = Draft.Status.PENDING
     draft.flags = [f.as_dict() for f in flags]
+    draft.seen_seq = Case.objects.values_list("reply_seq", flat=True).get(pk=case.pk)
     draft.updated_at = clock.now()
-    draft.save(update_fields=["approval", "status", "flags", "updated_at"])
+    draft.save(update_fields=["approval", "status", "flags", "seen_seq", "updated_at"])
     cases.record(case, Kind.DRAFT, user, draft=draft.pk, approval=approval.pk,
                  status=Draft.Status.PENDING, reason=reason)  # fmt: skip
     return draft
@@ -487,8 +490,10 @@ def decide_reply(approval: Approval, approved: bool, decided_by) -> OutboundMess
         cases.record(case, Kind.DRAFT, decided_by, draft=draft.pk, approval=approval.pk,
                      status=Draft.Status.REJECTED, note=approval.decision_note)  # fmt: skip
         return None
-    try:
-        message = _deliver(decided_by, case, draft.mention, draft.text, draft=draft)
+    try:  # only if nobody replied since it was submitted (one voice, never two answers)
+        message = _deliver(
+            decided_by, case, draft.mention, draft.text, seen_seq=draft.seen_seq, draft=draft
+        )
     except (cases.CaseError, PermissionDenied) as exc:
         raise AuthorityError(
             _("The reply cannot be sent: %(reason)s") % {"reason": str(exc)}

@@ -560,6 +560,9 @@ class Draft(models.Model):
         "channels.OutboundMessage", null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
     )  # fmt: skip
+    # The case's `reply_seq` when the draft was submitted: approving it sends it only if
+    # nobody replied on the case meanwhile (one voice, never two answers).
+    seen_seq = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
