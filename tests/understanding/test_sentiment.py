@@ -121,4 +121,9 @@ def test_train_rebuilds_the_same_model(tmp_path):
     rebuilt = sentiment.load(str(tmp_path / "sentiment"))
     texts = [t for t, _ in CLEAR] + ["", "meh", "la entrega ok pero el producto roto"]
     assert rebuilt.predict_labels(texts) == sentiment.shipped().predict_labels(texts)
-    assert rebuilt.predict_proba(texts) == pytest.approx(sentiment.shipped().predict_proba(texts))
+    # The same model up to rounding: the embeddings' matrix products may sum in another
+    # order from one run to the next (BLAS threads), which moves probabilities by about
+    # 1e-5; a model trained on other data or settings differs by far more.
+    assert rebuilt.predict_proba(texts) == pytest.approx(
+        sentiment.shipped().predict_proba(texts), rel=1e-3, abs=1e-6
+    )
