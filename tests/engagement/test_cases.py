@@ -207,3 +207,30 @@ def test_someone_mentioned_in_a_note_can_read_the_case(org, users, mentions):
     assert cases.can_see(curator, case)
     assert list(cases.visible_cases(curator)) == [case]
     assert not cases.can_work(curator, case)  # reading, not handling
+
+
+def test_notifications_are_written_in_each_readers_language(org, users):
+    from django.utils import translation
+
+    from panal.org.models import Membership, UserPreference
+
+    chose_en, speaks_en, nothing = users["agent"], users["director"], users["area_manager"]
+    UserPreference.objects.create(user=chose_en, language="en")
+    Membership.objects.filter(user=speaks_en, organisation=org).update(language="en-GB")
+    case = Case.objects.create(organisation=org, subject="Cobro doble", opened_at=clock.now(),
+                               updated_at=clock.now(), visible_to_all=True)  # fmt: skip
+    assert cases.languages_of([chose_en.pk, speaks_en.pk, nothing.pk], org.pk) == {
+        chose_en.pk: "en", speaks_en.pk: "en", nothing.pk: "es",  # the organisation's
+    }  # fmt: skip
+    with translation.override("es"):  # whoever acts writes in Spanish
+        cases.add_note(users["community_manager"], case,
+                       "Mirad esto @agent @director @area_manager")  # fmt: skip
+    texts = dict(Notification.objects.filter(case=case).values_list("user__username", "text"))
+    assert texts["agent"].startswith("community_manager mentioned you on case")
+    assert texts["director"].startswith("community_manager mentioned you on case")
+    assert texts["area_manager"].startswith("community_manager te mencionó en el caso")
+    # A plain text is written as it is, for everyone.
+    cases.notify([chose_en, nothing], org.pk, Notification.Kind.NOTIFY, "#1 hola", case)
+    assert set(Notification.objects.filter(text="#1 hola").values_list("user", flat=True)) == {
+        chose_en.pk, nothing.pk,
+    }  # fmt: skip

@@ -459,7 +459,8 @@ def test_an_agency_reply_is_approved_and_sent_by_the_manager(
     assert composer.replies_of(agency_case) == [message]
     assert fresh(agency_case).reply_seq == 1
     told = Notification.objects.filter(user=agency, kind=Notification.Kind.APPROVAL)
-    assert [n.text.split(" on case")[0] for n in told] == ["area_manager approved your request"]
+    # In the requester's language, the organisation's as they chose none (Spanish).
+    assert [n.text.split(" en el caso")[0] for n in told] == ["area_manager aprobó tu solicitud"]
 
 
 def test_a_rejected_reply_is_not_sent(tg, users, agency_case):

@@ -147,7 +147,8 @@ def test_offboarding_hands_everything_to_the_team(org, users, held):
     assert Draft.objects.count() == 3
     (note,) = Notification.objects.filter(kind=Notification.Kind.HANDOVER)
     assert note.user == users["area_manager"]
-    assert "2 open cases, 2 unsent drafts and 2 open leads" in note.text
+    # In the manager's language: the organisation's (Spanish), as they chose none.
+    assert "2 casos abiertos, 2 borradores sin enviar y 2 leads abiertos" in note.text
 
 
 def test_you_cannot_offboard_yourself(org, users, held):

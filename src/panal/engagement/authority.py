@@ -351,9 +351,12 @@ def request_approval(user, case: Case, kind: str, summary: str, required_role: s
     record(case, CaseEvent.Kind.APPROVAL, user, approval=approval.pk, approval_kind=kind,
            status=Approval.Status.PENDING, required_role=required_role,
            summary=summary)  # fmt: skip
-    text = _("%(who)s asks for your approval on case #%(id)s: %(summary)s") % {
-        "who": user.get_username(), "id": case.pk, "summary": summary,
-    }  # fmt: skip
+
+    def text() -> str:  # in each approver's language
+        return _("%(who)s asks for your approval on case #%(id)s: %(summary)s") % {
+            "who": user.get_username(), "id": case.pk, "summary": summary,
+        }  # fmt: skip
+
     notify(approvers(case.organisation_id, required_role, case.owner_team_id, exclude=user),
            case.organisation_id, Notification.Kind.APPROVAL, text, case)  # fmt: skip
     return approval
@@ -384,14 +387,17 @@ def decide(user, approval: Approval, approve: bool, note: str = "") -> Approval:
                approval_kind=approval.kind, status=status, note=note,
                requested_by=approval.requested_by_id)  # fmt: skip
         if approval.requested_by_id:
-            template = (
-                _("%(who)s approved your request on case #%(id)s: %(summary)s")
-                if approve
-                else _("%(who)s rejected your request on case #%(id)s: %(summary)s")
-            )
-            text = template % {
-                "who": user.get_username(), "id": case.pk, "summary": approval.summary,
-            }  # fmt: skip
+
+            def text() -> str:  # in the requester's language
+                template = (
+                    _("%(who)s approved your request on case #%(id)s: %(summary)s")
+                    if approve
+                    else _("%(who)s rejected your request on case #%(id)s: %(summary)s")
+                )
+                return template % {
+                    "who": user.get_username(), "id": case.pk, "summary": approval.summary,
+                }  # fmt: skip
+
             notify([approval.requested_by_id], approval.organisation_id,
                    Notification.Kind.APPROVAL, text, case)  # fmt: skip
         handler = handler_for(approval.kind)

@@ -16,7 +16,7 @@ assigned to them, when a note @mentions them, or when they hold
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -24,6 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from panal.core import clock
@@ -267,19 +268,67 @@ def record(case: Case, kind: str, actor=None, at=None, **data) -> CaseEvent:
     )  # fmt: skip
 
 
-def notify(users: Iterable, organisation_id: int, kind: str, text: str, case=None) -> int:
+Message = str | Callable[[], str]  # a text, or one written in the language active when called
+
+
+def languages_of(user_ids: Iterable[int], organisation_id: int) -> dict[int, str]:
+    """Each person's language for what Panal writes to them: the interface language they
+    chose, else their language in the organisation, else the organisation's (two queries)."""
+    from django.conf import settings
+
+    from panal.org.models import UserPreference
+
+    ids = set(user_ids)
+    known = {code for code, _name in settings.LANGUAGES}
+    chosen = dict(
+        UserPreference.objects.filter(user_id__in=ids).exclude(language="")
+        .values_list("user_id", "language")
+    )  # fmt: skip
+    own = dict(
+        Membership.objects.filter(organisation_id=organisation_id, user_id__in=ids - set(chosen))
+        .exclude(language="")
+        .values_list("user_id", "language")
+    )
+    default = (
+        Organisation.objects.filter(pk=organisation_id)
+        .values_list("default_language", flat=True)
+        .first()
+    )
+    out = {}
+    for uid in ids:
+        lang = (chosen.get(uid) or own.get(uid) or default or settings.LANGUAGE_CODE)[:2].lower()
+        out[uid] = lang if lang in known else settings.LANGUAGE_CODE
+    return out
+
+
+def written_for(user_ids: Iterable[int], organisation_id: int, text: Message) -> dict[int, str]:
+    """user id → `text` in that person's language (`languages_of`); a plain string as it is."""
+    ids = list(dict.fromkeys(user_ids))
+    if not callable(text):
+        return dict.fromkeys(ids, text)
+    by_language: dict[str, str] = {}
+    out = {}
+    for uid, lang in languages_of(ids, organisation_id).items():
+        if lang not in by_language:
+            with translation.override(lang):
+                by_language[lang] = str(text())
+        out[uid] = by_language[lang]
+    return out
+
+
+def notify(users: Iterable, organisation_id: int, kind: str, text: Message, case=None) -> int:
+    """Tell these people (users or ids). `text` may be a function that writes the message:
+    it is then written in each person's language (`languages_of`)."""
     now = clock.now()
+    ids = {getattr(u, "pk", u) for u in users if u is not None}
+    texts = written_for(ids, organisation_id, text)
     rows = [
         Notification(
-            organisation_id=organisation_id,
-            user_id=getattr(u, "pk", u),
-            kind=kind,
-            case=case,
-            text=text[:500],
-            created_at=now,
+            organisation_id=organisation_id, user_id=uid, kind=kind, case=case,
+            text=texts[uid][:500], created_at=now,
         )
-        for u in {getattr(u, "pk", u) for u in users if u is not None}
-    ]
+        for uid in ids
+    ]  # fmt: skip
     Notification.objects.bulk_create(rows)
     return len(rows)
 
@@ -420,7 +469,7 @@ def apply_assignee(case: Case, assignee, actor=None, how: str = "manual") -> Cas
     record(case, Kind.ASSIGNED, actor, before=before, after=after, how=how)
     if after is not None and after != getattr(actor, "pk", None):
         notify([after], case.organisation_id, Notification.Kind.ASSIGNED,
-               _("Case #%(id)s was assigned to you: %(subject)s")
+               lambda: _("Case #%(id)s was assigned to you: %(subject)s")
                % {"id": case.pk, "subject": case.subject}, case)  # fmt: skip
     return case
 
@@ -480,7 +529,7 @@ def add_note(user, case: Case, body: str) -> Note:
     _touch(case)
     others = [p for p in people if p.pk != user.pk]
     notify(others, case.organisation_id, Notification.Kind.MENTIONED,
-           _("%(who)s mentioned you on case #%(id)s") % {
+           lambda: _("%(who)s mentioned you on case #%(id)s") % {
                "who": user.get_username(), "id": case.pk}, case)  # fmt: skip
     return note
 

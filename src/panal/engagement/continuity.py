@@ -157,12 +157,15 @@ def offboard(user, organisation: Organisation, actor=None) -> dict:
     org_services.deactivate_member(membership)
 
     counts = {"cases": len(held), "drafts": len(drafts), "leads": len(leads)}
-    team_name = team.name if team is not None else _("the cases' own teams")
     skip = {user.pk, getattr(actor, "pk", None)}
-    text = _(
-        "%(who)s was offboarded: %(cases)d open cases, %(drafts)d unsent drafts and "
-        "%(leads)d open leads went to %(team)s."
-    ) % {**counts, "who": who, "team": team_name}
+
+    def text() -> str:  # in each manager's language
+        team_name = team.name if team is not None else _("the cases' own teams")
+        return _(
+            "%(who)s was offboarded: %(cases)d open cases, %(drafts)d unsent drafts and "
+            "%(leads)d open leads went to %(team)s."
+        ) % {**counts, "who": who, "team": team_name}
+
     counts["notified"] = cases.notify(
         [p for p in _managers(organisation, team) if p not in skip],
         organisation.pk, Notification.Kind.HANDOVER, text,

@@ -22,6 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case as CaseWhen
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Value, When
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from panal.core import clock
@@ -202,25 +203,35 @@ def bulk_create_for(
 
 
 def _notices(leads: list[Lead], loads: dict[int, dict[int, int]], actor_id, now) -> list[tuple]:
-    """The owner hears of a new lead; with no owner, the sales team's members do
-    (NOTICE_FIELDS values, without the id)."""
-    rows: list[tuple] = []
+    """The owner hears of a new lead; with no owner, the sales team's members do, each in
+    their own language (NOTICE_FIELDS values, without the id)."""
+    wanted: dict[int, set[int]] = {}  # organisation → people to tell
+    plan = []
     for lead in leads:
         if lead.owner_id is not None:
-            people = [lead.owner_id]
-            kind = Notification.Kind.ASSIGNED
-            text = _("A lead was assigned to you: %(title)s") % {"title": lead.title}
+            people, kind = [lead.owner_id], Notification.Kind.ASSIGNED
         elif lead.team_id is not None:
-            people = list(loads.get(lead.team_id, {}))
-            kind = Notification.Kind.NOTIFY
-            text = _("A new lead for your team: %(title)s") % {"title": lead.title}
+            people, kind = list(loads.get(lead.team_id, {})), Notification.Kind.NOTIFY
         else:
             continue
-        rows.extend(
-            (lead.organisation_id, uid, kind, lead.case_id, text[:500], now)
-            for uid in people
-            if uid != actor_id
-        )
+        people = [uid for uid in people if uid != actor_id]
+        wanted.setdefault(lead.organisation_id, set()).update(people)
+        plan.append((lead, people, kind))
+    languages = {org: cases.languages_of(ids, org) for org, ids in wanted.items() if ids}
+    rows: list[tuple] = []
+    for lead, people, kind in plan:
+        written: dict[str, str] = {}
+        for uid in people:
+            lang = languages[lead.organisation_id][uid]
+            if lang not in written:
+                with translation.override(lang):
+                    message = (
+                        _("A lead was assigned to you: %(title)s")
+                        if kind == Notification.Kind.ASSIGNED
+                        else _("A new lead for your team: %(title)s")
+                    )
+                    written[lang] = (message % {"title": lead.title})[:500]
+            rows.append((lead.organisation_id, uid, kind, lead.case_id, written[lang], now))
     return rows
 
 
@@ -336,7 +347,7 @@ def set_owner(user, lead: Lead, owner) -> Lead:
     _record(lead, user, action="owner", before=before, after=owner_id)
     if owner_id is not None and owner_id != user.pk:
         cases.notify([owner_id], lead.organisation_id, Notification.Kind.ASSIGNED,
-                     _("A lead was assigned to you: %(title)s") % {"title": lead.title},
+                     lambda: _("A lead was assigned to you: %(title)s") % {"title": lead.title},
                      lead.case)  # fmt: skip
     return lead
 

@@ -224,7 +224,7 @@ def _warn(case: Case, item: SlaClock, which: str, now: datetime) -> bool:
         people = []
     cases.notify(
         people, case.organisation_id, Notification.Kind.SLA,
-        _("Case #%(id)s: the %(clock)s is due soon (%(left)s left): %(subject)s") % {
+        lambda: _("Case #%(id)s: the %(clock)s is due soon (%(left)s left): %(subject)s") % {
             "id": case.pk, "clock": _clock_label(which), "left": duration_text(item.remaining),
             "subject": case.subject,
         },
@@ -251,7 +251,7 @@ def _breach(case: Case, settings: cases.Settings, item: SlaClock, which: str, no
     people = escalation_people(case, settings)
     notified = cases.notify(
         people, case.organisation_id, Notification.Kind.SLA,
-        _("Case #%(id)s breached its %(clock)s SLA and was escalated: %(subject)s") % {
+        lambda: _("Case #%(id)s breached its %(clock)s SLA and was escalated: %(subject)s") % {
             "id": case.pk, "clock": _clock_label(which), "subject": case.subject,
         },
         case,
