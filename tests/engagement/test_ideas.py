@@ -206,6 +206,16 @@ def test_ideas_pages_list_filter_create_and_change_status(org, account, users, c
     assert refused.status_code == 400 and "Unknown status" in refused.content.decode()
     detail = agent.get(f"/ideas/{idea.pk}/").content.decode()
     assert f"/cases/{case.pk}/" in detail and "Planned" in detail
+    # A linked case of a team the agent is not in is counted, not shown.
+    legal = Team.objects.get(organisation=org, department="legal")
+    hidden = Case.objects.create(
+        organisation=org, subject="Caso de legal", opened_at=NOW, updated_at=NOW,
+        owner_team=legal, visible_team_ids=[legal.pk],
+    )  # fmt: skip
+    ideas.link_case(users["director"], idea, hidden)
+    detail = agent.get(f"/ideas/{idea.pk}/").content.decode()
+    assert "Caso de legal" not in detail and "And 1 case you cannot see." in detail
+    assert "Caso de legal" in client_en("director").get(f"/ideas/{idea.pk}/").content.decode()
 
 
 def test_ideas_pages_for_roles_without_them_and_in_spanish(org, other_org, users, client_for):

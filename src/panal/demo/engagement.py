@@ -232,8 +232,9 @@ def _ideas(org: Organisation, agent, manager) -> int:
     for it (product-idea cases first), then moved along by the area manager."""
     if Idea.objects.filter(organisation=org).exists():
         return 0
-    everything = Case.objects.filter(organisation=org).order_by("-intent", "opened_at")
-    workable = [c for c in everything if cases.can_work(agent, c)]
+    if not agent.has_perm("engagement.work_case"):
+        return 0
+    workable = list(cases.visible_cases(agent).filter(organisation=org).order_by("opened_at"))
     workable.sort(key=lambda c: c.intent != "product_idea")  # stable: the ideas first
     made = 0
     for n, (title, words, status) in enumerate(IDEAS):

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Prefetch
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
@@ -370,7 +371,7 @@ class IdeaOut(Schema):
 
     @staticmethod
     def resolve_cases(obj) -> list[str]:
-        return [str(pk) for pk in obj.cases.values_list("pk", flat=True)]
+        return [str(case.pk) for case in obj.cases.all()]  # prefetched for a list
 
 
 class IdeaIn(Schema):
@@ -412,7 +413,11 @@ def list_ideas(request, status: str = "", limit: int = 50):
     organisation = current_organisation(request.auth)
     if organisation is None:
         return []
-    rows = Idea.objects.filter(organisation=organisation).select_related("team")
+    rows = (
+        Idea.objects.filter(organisation=organisation)
+        .select_related("team")
+        .prefetch_related(Prefetch("cases", Case.objects.only("id")))
+    )
     if status:
         if status not in Idea.Status.values:
             raise HttpError(422, f"Unknown status: {status[:40]}")

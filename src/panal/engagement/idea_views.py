@@ -105,13 +105,22 @@ def idea_page(request: HttpRequest, idea_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Idea saved."))
             return redirect(reverse("idea", args=[idea.pk]))
-    linked = list(idea.cases.select_related("owner_team").order_by("-opened_at"))
-    visible = [c for c in linked if cases.can_see(request.user, c)]
+    linked = idea.cases.count()
+    visible = (  # one query: the linked cases this person may see
+        list(
+            cases.visible_cases(request.user)
+            .filter(ideas=idea)
+            .select_related("owner_team")
+            .order_by("-opened_at")
+        )
+        if request.user.has_perm("engagement.view_case")
+        else []
+    )
     context = {
         "section": "ideas",
         "idea": idea,
         "cases": visible,
-        "hidden_cases": len(linked) - len(visible),
+        "hidden_cases": linked - len(visible),
         "can_manage": ideas.can_manage(request.user),
         "statuses": Idea.Status.choices,
         "error": error,
