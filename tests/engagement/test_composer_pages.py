@@ -8,7 +8,8 @@ from django.test import Client
 from django.utils import translation
 
 from panal.channels.models import OutboundMessage
-from panal.engagement.models import Approval, Case, Draft, ReplyTemplate
+from panal.core import clock
+from panal.engagement.models import Approval, Article, Case, Draft, ReplyTemplate
 from panal.org.choices import Role
 from tests.channels.test_telegram import TelegramHarness
 from tests.channels.test_whatsapp import WhatsAppHarness, received
@@ -69,9 +70,6 @@ def test_the_case_page_shows_the_composer_with_templates_in_the_customers_langua
 
 
 def test_knowledge_suggestions_can_be_inserted(org, case, client_for):
-    from panal.core import clock
-    from panal.engagement.models import Article
-
     now = clock.now()
     article = Article.objects.create(
         organisation=org, title="Mi pedido no ha llegado <b>", lang="es",
@@ -142,10 +140,26 @@ def test_a_closed_window_is_a_409_and_the_panel_says_why(org, users, client_for)
     wa.start()
     try:
         case = open_case(org, received(wa, "message__es.json", ago=25 * 3600))
+        now = clock.now()
+        article = Article.objects.create(
+            organisation=org, title="Sin internet en casa", lang="es",
+            body="¿Llevas días sin internet en casa y nadie te da una solución? Reinicia el "
+            "router; si sigue sin conexión, te ayudamos por teléfono.",
+            status=Article.Status.PUBLISHED, created_at=now, updated_at=now,
+        )  # fmt: skip
+        for title in ("Cambiar la tarifa de fibra", "Descargar la factura"):
+            Article.objects.create(
+                organisation=org, title=title, body=title, lang="es",
+                status=Article.Status.PUBLISHED, created_at=now, updated_at=now,
+            )  # fmt: skip
         client = client_for(Role.AGENT)
         page = html(client.get(f"/cases/{case.pk}/"))
         assert "You cannot reply through this channel now" in page and "24-hour" in page
         assert 'name="seen_seq"' not in page
+        # The knowledge base still helps (to read, or to send another way); nothing to
+        # insert the answer into.
+        assert f'data-article="{article.pk}"' in page and "Sin internet en casa" in page
+        assert "Insert answer" not in page
         response = client.post(reply_url(case), {"text": "Hola", "seen_seq": "0"})
         assert response.status_code == 409
         assert "24-hour" in html(response) and ">Hola</textarea>" in html(response)

@@ -709,3 +709,58 @@ def test_choose_returns_a_playbook_of_one_of_the_intents(f, overrides):
         top = max(PRIORITIES.index(playbooks[i].priority) for i in known)
         assert p.priority == PRIORITIES[top]
         assert p.opens_case == any(playbooks[i].opens_case for i in known)
+
+
+# --- the decision in the reader's language ---------------------------------------------------
+
+NAMES = {HUB: "Social hub", CARE: "Care", SALES: "Sales", BILLING: "Billing", PR: "Press",
+         LEGAL: "Legal", PRODUCT: "Product", MARKETING: "Marketing"}  # fmt: skip
+
+
+def explained(decision, lang, **extra):
+    from django.utils import translation
+
+    with translation.override(lang):
+        return moe.explain({**decision.as_dict(), **extra}, NAMES.__getitem__)
+
+
+def test_a_decision_is_explained_from_its_codes_in_each_readers_language():
+    d = decide("hub_and_spoke", ORG, "billing")
+    assert explained(d, "en") == (
+        "The hub, Social hub, triages it; Billing is the spoke for this intent."
+    )
+    assert explained(d, "es") == (
+        "El centro, Social hub, hace el triaje; Billing es el radio para esta intención."
+    )
+    d = decide("centralized", ORG, "billing")
+    assert explained(d, "es") == (
+        "El equipo central, Social hub, es el responsable y responde; Billing solo lo ve."
+    )
+    d = decide("honeycomb", ORG, "billing")
+    assert explained(d, "en") == (
+        "Billing owns it; every team sees it and may answer (collision detection on)."
+    )
+
+
+def test_an_explanation_gives_the_fallbacks_the_rules_and_who_was_told():
+    d = decide("decentralized", without(ORG, HUB, MARKETING), "recruiting_hr")
+    assert explained(d, "en") == (
+        "Care owns it and answers; there is no triage. The playbook's department has no team."
+    )
+    assert explained(d, "es") == (
+        "Care es el responsable y responde; no hay triaje. "
+        "El departamento del protocolo no tiene equipo."
+    )
+    crisis = decide("hub_and_spoke", ORG, "complaint", is_crisis=True)
+    assert crisis.also_notify
+    told = ", ".join(NAMES[t] for t in sorted(crisis.also_notify))
+    assert explained(crisis, "en", owner_team=LEGAL).endswith(
+        f"A rule gave it to Legal. Told at once: {told}."
+    )
+    assert "Avisados al momento: " + told in explained(crisis, "es")
+
+
+def test_a_decision_without_teams_says_nobody_owns_it():
+    d = decide("honeycomb", [], "complaint")
+    assert explained(d, "en") == "The organisation has no team, so nobody owns it."
+    assert explained(d, "es") == "La organización no tiene equipos, así que nadie es responsable."

@@ -217,7 +217,7 @@ def test_a_rule_that_fires_is_in_the_audit_once_and_in_the_case_history(
                                 "actions": fire.actions, "mention": m.pk}  # fmt: skip
     body = client_en("director").get(f"/cases/{case.pk}/").content.decode()
     assert "Rule applied" in body
-    assert "Hub and spoke · hub and spoke: the hub" in body  # the model's name, its reason
+    assert "Hub and spoke · The hub, " in body  # the model's name, the decision in words
     assert "By skill and language, then load" in body  # how the assignee was chosen
     assert "Fibra &lt;lenta&gt;" in body and "Fibra <lenta>" not in body
 
@@ -275,3 +275,31 @@ def test_the_audit_keeps_the_mention_a_rule_fired_on_after_the_mention_is_delete
     assert not CaseMention.objects.filter(mention_id=mention_id).exists()
     page = client_en("director").get(f"/rules/{rule.pk}/")
     assert page.status_code == 200 and "Fibra" in page.content.decode()
+
+
+def test_the_case_page_explains_the_routing_in_the_readers_language(
+    org, users, add, manual_routing, client_for
+):
+    service = team(org, "customer_service")
+    service.name = "<b>Atención</b>"
+    service.save()
+    (m,) = add(row(1, "Me cobraron dos veces la factura de octubre"))
+    understood(m, "billing")
+    route(org, m)
+    case = Case.objects.get(first_mention=m)
+    billing = team(org, "billing")
+    assert case.owner_team == service and case.domain_team == billing
+    client = client_for("agent")
+    spanish = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    said = (
+        f"El centro, &lt;b&gt;Atención&lt;/b&gt;, hace el triaje; {billing.name} es el radio "
+        "para esta intención."
+    )
+    assert spanish.count(said) == 2  # the case's facts and its history's routed line
+    assert "<b>Atención</b>" not in spanish
+    assert "triages" not in spanish
+    english = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        f"The hub, &lt;b&gt;Atención&lt;/b&gt;, triages it; {billing.name} is the spoke for "
+        "this intent." in english
+    )

@@ -69,7 +69,14 @@ def _adapter(field: Any) -> Callable[[Any], Any]:
     if kind == "JSONField":  # its JSON text (on PostgreSQL, cast back to jsonb)
         return lambda v: None if v is None else orjson.dumps(v).decode()
     if kind == "DateTimeField":
-        adapt = connection.ops.adapt_datetimefield_value
+        # PostgreSQL takes an aware datetime's ISO text as it is (with its offset): made
+        # here in C, where psycopg's COPY would format each datetime at about five times
+        # the cost. SQLite's adaptation already gives text.
+        adapt = (
+            datetime.isoformat
+            if connection.vendor == "postgresql"
+            else connection.ops.adapt_datetimefield_value
+        )
         last: list = [None, None]  # rows of a batch mostly share one timestamp (its "now")
 
         def datetime_value(v: Any) -> Any:

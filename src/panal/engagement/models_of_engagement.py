@@ -51,9 +51,12 @@ organisation and reuse it: a decision is then a few dictionary lookups.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .playbooks import Playbook, Playbooks
 
@@ -597,6 +600,70 @@ class Honeycomb:
             shared=True,
             fallbacks=tuple(notes.fallbacks),
         )
+
+
+# --- in the reader's language ----------------------------------------------------------------
+
+# The first sentence of an explanation, by model: (the owner also does the work, a
+# different team does the domain work). `%(owner)s` and `%(domain)s` are team names.
+_OWNS = {
+    "decentralized": (
+        gettext_lazy("%(owner)s owns it and answers; there is no triage."),
+        gettext_lazy("%(owner)s owns it and answers; there is no triage."),
+    ),
+    "centralized": (
+        gettext_lazy("The central team, %(owner)s, owns it, answers and does the work."),
+        gettext_lazy("The central team, %(owner)s, owns it and answers; %(domain)s only sees it."),
+    ),
+    "hub_and_spoke": (
+        gettext_lazy("The hub, %(owner)s, triages it and does the work."),
+        gettext_lazy("The hub, %(owner)s, triages it; %(domain)s is the spoke for this intent."),
+    ),
+    "multiple_hub_and_spoke": (
+        gettext_lazy("%(owner)s owns it and does the work."),
+        gettext_lazy("%(owner)s owns it; %(domain)s is the spoke for this intent."),
+    ),
+    "honeycomb": (
+        gettext_lazy(
+            "%(owner)s owns it; every team sees it and may answer (collision detection on)."
+        ),
+        gettext_lazy(
+            "%(owner)s owns it; every team sees it and may answer (collision detection on)."
+        ),
+    ),
+}
+_FALLBACKS = {
+    "no_department": gettext_lazy("The playbook names no department."),
+    "no_domain_team": gettext_lazy("The playbook's department has no team."),
+    "other_brand_team": gettext_lazy("Only another brand's team of that department exists."),
+    "no_hub": gettext_lazy("There is no hub team."),
+    "no_central_hub": gettext_lazy("There is no hub without a brand."),
+    "no_brand_hub": gettext_lazy("The mention's brand has no hub team."),
+    "no_customer_service": gettext_lazy("There is no customer service team."),
+}
+
+
+def explain(data: Mapping[str, Any], team_name: Callable[[int], str]) -> str:
+    """A routing decision in words, in the active language, from what `Decision.as_dict`
+    stored (the routed event of a case's history: codes and team ids, so it reads in
+    each reader's language, where `reason` is the audit's English). `data["owner_team"]`,
+    when present, is the team that owned the case once the rules had run."""
+    owner = data.get("owner_team_id")
+    if owner is None:
+        return _("The organisation has no team, so nobody owns it.")
+    domain = data.get("domain_team_id")
+    names = {"owner": team_name(owner), "domain": team_name(domain if domain else owner)}
+    plain = gettext_lazy("%(owner)s owns it.")
+    same, different = _OWNS.get(str(data.get("model") or ""), (plain, plain))
+    parts = [str(same if domain in (None, owner) else different) % names]
+    parts += [str(_FALLBACKS[code]) for code in data.get("fallbacks") or () if code in _FALLBACKS]
+    final = data.get("owner_team")
+    if final is not None and final != owner:
+        parts.append(_("A rule gave it to %(team)s.") % {"team": team_name(final)})
+    told = [team_name(t) for t in data.get("also_notify") or () if isinstance(t, int)]
+    if told:
+        parts.append(_("Told at once: %(teams)s.") % {"teams": ", ".join(told)})
+    return " ".join(parts)
 
 
 # --- the registry ----------------------------------------------------------------------------

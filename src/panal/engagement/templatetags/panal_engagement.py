@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from panal.org.choices import EngagementModel
 
 from ..models import EngagementConfig
+from ..models_of_engagement import explain
 
 Strategy = EngagementConfig.Strategy
 register = template.Library()
@@ -66,6 +67,14 @@ def _team(team_names: dict, team_id) -> str:
 
 
 @register.simple_tag
+def route_explanation(data: dict | None, team_names: dict) -> str:
+    """How a case was routed, in the reader's language (autoescaped where it is shown)."""
+    if not data or not data.get("model"):
+        return "—"
+    return explain(data, lambda team_id: team_names.get(team_id) or f"#{team_id}")
+
+
+@register.simple_tag
 def event_summary(event, team_names: dict) -> SafeString:
     """One history line's details in words (every value escaped)."""
     data = event.data or {}
@@ -86,7 +95,7 @@ def event_summary(event, team_names: dict) -> SafeString:
         )  # fmt: skip
     if kind == "routed":
         return format_html("{} · {}", _choice_label(EngagementModel, data.get("model")),
-                           data.get("reason", ""))  # fmt: skip
+                           route_explanation(data, team_names))  # fmt: skip
     if kind == "rule":
         return format_html("{}", data.get("name", ""))
     if kind == "assigned":
