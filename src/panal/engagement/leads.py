@@ -74,10 +74,13 @@ def _sales_team(teams: list[Team], brand_id: int | None) -> Team | None:
 
 
 def _sales_teams(
-    new_cases: list[Case], brands: dict[int, int | None] | None = None
+    new_cases: list[Case],
+    brands: dict[int, int | None] | None = None,
+    teams: dict[int, list[Team]] | None = None,
 ) -> dict[int, Team | None]:
     """case id → its sales team (two queries: first mentions' brands, unless `brands`
-    gives them by case id, then teams)."""
+    gives them by case id, then the sales teams, unless `teams` gives them by
+    organisation)."""
     from panal.listening.models import Mention
 
     if brands is None:
@@ -88,10 +91,12 @@ def _sales_teams(
             else {}
         )
         brands = {c.pk: by_mention.get(c.first_mention_id) for c in new_cases}
-    by_org: dict[int, list[Team]] = {}
-    org_ids = {c.organisation_id for c in new_cases}
-    for team in Team.objects.filter(organisation_id__in=org_ids, department=Department.SALES):
-        by_org.setdefault(team.organisation_id, []).append(team)
+    by_org: dict[int, list[Team]] = dict(teams or {})
+    org_ids = {c.organisation_id for c in new_cases} - set(by_org)
+    if org_ids:
+        sales = Team.objects.filter(organisation_id__in=org_ids, department=Department.SALES)
+        for team in sales:
+            by_org.setdefault(team.organisation_id, []).append(team)
     return {
         c.pk: _sales_team(by_org.get(c.organisation_id, []), brands.get(c.pk)) for c in new_cases
     }
@@ -145,13 +150,17 @@ def bulk_create_for(
     titles: dict[int, str] | None = None,
     brands: dict[int, int | None] | None = None,
     opened: bool = False,
+    sales_teams: dict[int, list[Team]] | None = None,
+    manual: set[int] | None = None,
 ) -> list[Lead]:
     """One lead per case (the open one it already has, else a new one), in order.
 
     A fixed number of queries per batch, however many cases: open leads, first
     mentions' brands, sales teams, their members' loads, the organisations that assign
     by hand, then three inserts. Routing, which has just `opened` the cases (they have
-    no lead yet) and knows their first mentions' `brands` (by case id), spares two.
+    no lead yet) and knows their first mentions' `brands` (by case id), its organisation's
+    `sales_teams` (organisation id → its sales teams) and whether it assigns by hand
+    (`manual`: the ids of such organisations among the cases'), spares four.
     """
     unique: dict[int, Case] = {}
     for case in batch:
@@ -169,9 +178,10 @@ def bulk_create_for(
         new_cases = [c for c in unique.values() if c.pk not in existing]
         if not new_cases:
             return [existing[pk] for pk in unique]
-        teams = _sales_teams(new_cases, brands)
+        teams = _sales_teams(new_cases, brands, sales_teams)
         loads = _loads({t.pk for t in teams.values() if t is not None})
-        manual = _manual({c.organisation_id for c in new_cases})
+        if manual is None:
+            manual = _manual({c.organisation_id for c in new_cases})
         now = clock.now()
         leads: list[Lead] = []
         events: list[tuple] = []  # EVENT_FIELDS

@@ -36,6 +36,7 @@ from panal.core import clock
 from panal.core.db import build, insert_objects, insert_rows, read_instances, update_ids
 from panal.core.ids import numbered
 from panal.listening.models import Author, Mention
+from panal.org.choices import Department
 from panal.org.models import Brand, Membership, Organisation, Team
 
 from . import cases as case_services
@@ -47,6 +48,7 @@ from .models import (
     CaseAccess,
     CaseEvent,
     CaseMention,
+    EngagementConfig,
     Notification,
     Priority,
     RuleFire,
@@ -129,6 +131,23 @@ class Plan:
     escalated: bool = False
 
 
+# Decisions by facts, kept between batches for as long as what they depend on stays the
+# same: the organisation, its model, director team, teams and playbooks (the key). A
+# batch meets a few hundred distinct facts; most were met by the batches before.
+_DECISIONS: dict[tuple, dict[Facts, tuple[Playbook, Decision]]] = {}
+_DECISIONS_KEYS = 256  # organisations' settings kept
+_DECISIONS_FACTS = 20_000  # decisions kept for one of them
+
+
+def _decisions(key: tuple) -> dict[Facts, tuple[Playbook, Decision]]:
+    found = _DECISIONS.get(key)
+    if found is None or len(found) >= _DECISIONS_FACTS:
+        if len(_DECISIONS) >= _DECISIONS_KEYS:
+            _DECISIONS.clear()
+        found = _DECISIONS[key] = {}
+    return found
+
+
 class Router:
     """One organisation's routing, prepared once per batch."""
 
@@ -140,10 +159,13 @@ class Router:
         team_rows = list(Team.objects.filter(organisation=organisation))
         self.team_rows = {t.pk: t for t in team_rows}
         self.teams_by_slug = {t.slug: t.pk for t in team_rows}
-        self.teams = Teams(
-            [TeamInfo.of(t) for t in team_rows], director_team_id=config.director_team_id
-        )
+        infos = sorted((TeamInfo.of(t) for t in team_rows), key=lambda t: t.id)
+        self.teams = Teams(infos, director_team_id=config.director_team_id)
         self.model = MODELS.get(organisation.engagement_model) or MODELS["hub_and_spoke"]
+        self._decided = _decisions((
+            organisation.pk, self.model.name, config.director_team_id, tuple(infos),
+            json.dumps(config.playbooks or {}, sort_keys=True, default=str),
+        ))  # fmt: skip
         self.crm_team_id = next(
             (t.pk for t in sorted(team_rows, key=lambda t: t.slug)
              if t.department == "crm_call_center"), None,
@@ -154,7 +176,6 @@ class Router:
         self._members: dict[int, list[int]] | None = None
         self._managers: dict[int, list[int]] | None = None
         self._users_by_name: dict[str, int] | None = None
-        self._decided: dict[Facts, tuple[Playbook, Decision]] = {}
 
     @classmethod
     def for_org(cls, organisation: Organisation | int, now=None) -> Router:
@@ -479,7 +500,14 @@ class Router:
             if lead_cases:
                 from . import leads
 
-                leads.bulk_create_for(lead_cases, brands=lead_brands, opened=True)
+                org_id = self.organisation.pk
+                sales = [t for t in self.team_rows.values() if t.department == Department.SALES]
+                hand = self.settings.config.assignment == EngagementConfig.Strategy.MANUAL
+                leads.bulk_create_for(
+                    lead_cases, brands=lead_brands, opened=True,
+                    sales_teams={org_id: sorted(sales, key=lambda t: t.pk)},
+                    manual={org_id} if hand else set(),
+                )  # fmt: skip
             if replies:
                 transaction.on_commit(lambda: _auto_replies(replies))
 
