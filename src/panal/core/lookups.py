@@ -3,8 +3,9 @@
 `__in` binds one placeholder per value: for a batch's thousand ids Django prepares each
 one, and psycopg parses the thousand-placeholder statement again on every call (it only
 caches short ones). `__any` sends the ids as one parameter: PostgreSQL compares with
-`= ANY(%s)` and an integer array; SQLite reads `IN (SELECT value FROM json_each(%s))`
-from a JSON array. Both still use the column's index. Integers only (ids).
+`= ANY(%s::bigint[])` and the array's text (`{1,2,3}`); SQLite reads
+`IN (SELECT value FROM json_each(%s))` from a JSON array. Both still use the column's
+index. Integers only (ids).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 import orjson
 from django.core.exceptions import EmptyResultSet
 from django.db.models import ForeignKey, IntegerField, Lookup
+
+from panal.core.db import int_array
 
 
 class AnyOf(Lookup):
@@ -30,7 +33,7 @@ class AnyOf(Lookup):
             raise EmptyResultSet
         lhs, lhs_params = self.process_lhs(compiler, connection)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*lhs_params, self.rhs)
+            return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, int_array(self.rhs))
         # `lhs` is the compiled column; the ids are one parameter.
         sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608
         return sql, (*lhs_params, orjson.dumps(self.rhs).decode())

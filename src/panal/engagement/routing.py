@@ -33,7 +33,14 @@ from typing import Any
 from django.db import connection, transaction
 
 from panal.core import clock
-from panal.core.db import build, insert_objects, insert_rows, read_instances, update_ids
+from panal.core.db import (
+    build,
+    insert_objects,
+    insert_rows,
+    int_array,
+    read_instances,
+    update_ids,
+)
 from panal.core.ids import numbered
 from panal.listening.models import Author, Mention
 from panal.org.choices import Department
@@ -584,7 +591,7 @@ def cases_of_contacts(contact_ids: Iterable[int], limit: int) -> dict[int, int]:
     table, column = quote(Case._meta.db_table), quote(Case._meta.get_field("contact").column)
     if connection.vendor == "postgresql":
         source, key = "unnest(%s::bigint[]) AS a(id)", "a.id"
-        params: list = [int(limit), ids]
+        params: list = [int(limit), int_array(ids)]
     else:
         source, key = "json_each(%s) AS a", "a.value"
         params = [int(limit), json.dumps(ids)]
