@@ -303,3 +303,67 @@ def test_the_case_page_explains_the_routing_in_the_readers_language(
         f"The hub, &lt;b&gt;Atención&lt;/b&gt;, triages it; {billing.name} is the spoke for "
         "this intent." in english
     )
+
+
+def test_rules_on_a_reply_change_the_case_it_joins_and_its_history(org, users, add, manual_routing):
+    from panal.engagement import rules
+
+    first, later = add(
+        row(1, "El router no enciende"),
+        row(2, "Sigue igual. ¿Tienen fibra?", in_reply_to_external_id="r1"),
+    )
+    understood(first, "technical_support")
+    route(org, first)
+    case = Case.objects.get()
+    assert case.priority == "normal" and case.tags == []
+    billing = team(org, "billing")
+    director = users["director"]
+    actions = "tag follow-up, vip\npriority high\nassign team:billing\ncreate_lead"
+    rules.create_rule(
+        director, org, name="Follow-up", conditions="case.is_new is false", actions=actions
+    )
+    rules.create_rule(director, org, name="Lower", conditions="case.is_new is false",
+                      actions="priority low")  # fmt: skip
+    understood(later, "purchase_intent")
+    route(org, later)
+    case.refresh_from_db()
+    assert case.tags == ["follow-up", "vip"]
+    assert case.priority == "high"  # raised by one rule, not lowered by the next
+    assert case.owner_team == billing
+    assert billing.pk in case.visible_team_ids and billing.pk in case.answer_team_ids
+    assert case.access.filter(team=billing).exists()
+    kinds = list(case.events.order_by("at", "id").values_list("kind", flat=True))
+    assert kinds[-5:] == ["mention", "tags", "priority", "team", "lead"]
+    assert case.events.get(kind="priority").data == {
+        "before": "normal", "after": "high", "reason": "rule"}  # fmt: skip
+    assert Lead.objects.filter(case=case).count() == 1
+    # Again: nothing more to add, nothing changes and no second lead.
+    (again,) = add(row(3, "¿Hola?", in_reply_to_external_id="r2"))
+    understood(again, "question")
+    route(org, again)
+    case.refresh_from_db()
+    assert case.tags == ["follow-up", "vip"] and case.priority == "high"
+    assert case.events.filter(kind__in=["tags", "priority", "team"]).count() == 3
+    assert Lead.objects.filter(case=case).count() == 1
+
+
+def test_rules_on_a_later_message_of_the_same_batch_change_the_case_it_opens(
+    org, users, add, manual_routing
+):
+    from panal.engagement import rules
+
+    rules.create_rule(users["director"], org, name="Angry reply", conditions="sentiment = negative",
+                      actions="tag angry\nescalate")  # fmt: skip
+    first, later = add(
+        row(1, "El router no enciende"),
+        row(2, "Sigue igual", in_reply_to_external_id="r1"),
+    )
+    understood(first, "technical_support")
+    understood(later, "technical_support")
+    Understanding.objects.filter(mention=later).update(sentiment="negative")
+    Understanding.objects.filter(mention=first).update(sentiment="neutral")
+    route(org, first, later)
+    case = Case.objects.get()
+    assert case.tags == ["angry"]
+    assert case.priority == "high"  # the playbook's normal, escalated one step
+    assert case.events.filter(kind="priority").get().data["after"] == "high"

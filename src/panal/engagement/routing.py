@@ -40,6 +40,7 @@ from panal.core.db import (
     int_array,
     read_instances,
     update_ids,
+    update_rows,
 )
 from panal.core.ids import numbered
 from panal.listening.models import Author, Mention
@@ -136,6 +137,11 @@ class Plan:
     auto_replies: list[str] = field(default_factory=list)
     fired: list = field(default_factory=list)
     escalated: bool = False
+    # What the rules asked for, apart from the playbook's defaults: a mention that joins
+    # an existing case changes it only by these.
+    rule_priority: str | None = None
+    rule_team_id: int | None = None
+    rule_lead: bool = False
 
 
 # Decisions by facts, kept between batches for as long as what they depend on stays the
@@ -169,6 +175,9 @@ class Router:
         infos = sorted((TeamInfo.of(t) for t in team_rows), key=lambda t: t.id)
         self.teams = Teams(infos, director_team_id=config.director_team_id)
         self.model = MODELS.get(organisation.engagement_model) or MODELS["hub_and_spoke"]
+        self._changed: set[int] = set()  # joined cases the rules changed (this batch)
+        self._joined_leads: dict[int, Case] = {}  # joined cases a rule gives a lead
+        self._new_leads: dict[int, tuple[Case, int | None]] = {}  # …cases opened this batch
         self._decided = _decisions((
             organisation.pk, self.model.name, config.director_team_id, tuple(infos),
             json.dumps(config.playbooks or {}, sort_keys=True, default=str),
@@ -273,7 +282,7 @@ class Router:
             if action.get("team"):
                 team_id = self.teams_by_slug.get(action["team"])
                 if team_id is not None:
-                    plan.owner_team_id = team_id
+                    plan.owner_team_id = plan.rule_team_id = team_id
                     plan.opens = True
             if action.get("user"):
                 user_id = self.user_id(action["user"])
@@ -285,8 +294,12 @@ class Router:
                 if tag not in plan.tags:
                     plan.tags.append(tag)
         elif kind == "priority":
-            if action.get("value") in PRIORITY_RANK:
-                plan.priority = action["value"]
+            value = action.get("value")
+            if value in PRIORITY_RANK:
+                plan.priority = value  # a new case: the last rule's
+                asked = plan.rule_priority  # a joined case: the most urgent asked for
+                if asked is None or PRIORITY_RANK[value] < PRIORITY_RANK[asked]:
+                    plan.rule_priority = value
         elif kind == "escalate":
             plan.priority = escalated(plan.priority)
             plan.escalated = True
@@ -306,10 +319,10 @@ class Router:
         elif kind == "open_case":
             plan.opens = True
         elif kind == "create_lead":
-            plan.lead = True
+            plan.lead = plan.rule_lead = True
             plan.opens = True
         elif kind == "hand_to_crm" and self.crm_team_id is not None:
-            plan.owner_team_id = self.crm_team_id
+            plan.owner_team_id = plan.rule_team_id = self.crm_team_id
             plan.opens = True
 
     # -- routing a batch ----------------------------------------------------------------
@@ -480,6 +493,18 @@ class Router:
             links.append((case.pk, plan.mention.pk, now))
             events.append((case.pk, now, None, Kind.MENTION, {"mention": plan.mention.pk}))
             replies.extend((case, plan.mention, t) for t in plan.auto_replies)
+            if (
+                plan.tags
+                or plan.rule_priority
+                or plan.escalated
+                or plan.rule_lead
+                or (isinstance(target, Case) and (plan.rule_team_id or plan.assignee_id))
+            ):
+                self._change_joined(plan, case, events, access, notices)
+        for case, brand_id in self._new_leads.values():
+            if case not in lead_cases:
+                lead_cases.append(case)
+                lead_brands[case.pk] = brand_id
         events = numbered(events)  # before the rules' rows: the history lists them after
         fired: list[tuple] = []  # (mention id, case id, rules): the audit (and history)
         for plan in plans:
@@ -501,22 +526,99 @@ class Router:
             insert(CaseEvent, EVENT_FIELDS, events)
             insert(RuleFire, rules.FIRE_FIELDS, rules.record_fires(org_id, fired, now))
             insert(Notification, NOTICE_FIELDS, numbered(notices))
-            self._update_joined([c for p, c in joins if isinstance(c, Case)], now)
+            joined = {c.pk: c for _p, c in joins if isinstance(c, Case)}
+            changed = [c for c in joined.values() if c.pk in self._changed]
+            if changed:
+                names = [Case._meta.get_field(f).attname for f in JOINED_CHANGES]
+                rows = [[c.pk, *(c.__dict__[n] for n in names)] for c in changed]
+                update_rows(Case, JOINED_CHANGES, rows)
+            self._update_joined(joined.values(), now)
             if new_cases and self._pool is not None:
                 self._pool.flush()
+            if self._joined_leads:
+                from . import leads
+
+                leads.bulk_create_for(
+                    list(self._joined_leads.values()), sales_teams=self._sales_teams(),
+                    manual=self._manual(),
+                )  # fmt: skip
             if lead_cases:
                 from . import leads
 
-                org_id = self.organisation.pk
-                sales = [t for t in self.team_rows.values() if t.department == Department.SALES]
-                hand = self.settings.config.assignment == EngagementConfig.Strategy.MANUAL
                 leads.bulk_create_for(
                     lead_cases, brands=lead_brands, opened=True,
-                    sales_teams={org_id: sorted(sales, key=lambda t: t.pk)},
-                    manual={org_id} if hand else set(),
+                    sales_teams=self._sales_teams(), manual=self._manual(),
                 )  # fmt: skip
             if replies:
                 transaction.on_commit(lambda: _auto_replies(replies))
+
+    def _sales_teams(self) -> dict[int, list[Team]]:
+        sales = [t for t in self.team_rows.values() if t.department == Department.SALES]
+        return {self.organisation.pk: sales}
+
+    def _manual(self) -> set[int]:
+        hand = self.settings.config.assignment == EngagementConfig.Strategy.MANUAL
+        return {self.organisation.pk} if hand else set()
+
+    def _change_joined(self, plan: Plan, case: Case, events: list, access: list, notices: list):
+        """What the rules that fired on a mention joining a case change on it, each change
+        in its history: tags are added; the priority is raised (a later message never
+        lowers it) and `escalate` raises it a step; `assign` / `hand_to_crm` move it to a
+        team (and a person); `create_lead` gives it a lead. A case opened by this batch
+        (the conversation's first message was in it) takes the tags, priority and lead;
+        an existing one all of it."""
+        now = self.now
+        existing = not case._state.adding  # read from the database, not opened now
+        changed = False
+        added = [t for t in plan.tags if t not in case.tags]
+        added = added[: max(case_services.MAX_TAGS - len(case.tags), 0)]
+        if added:
+            case.tags = [*case.tags, *added]
+            events.append((case.pk, now, None, Kind.TAGS, {"added": added, "removed": []}))
+            changed = True
+        priority = case.priority
+        if plan.rule_priority and PRIORITY_RANK[plan.rule_priority] < PRIORITY_RANK[priority]:
+            priority = plan.rule_priority  # more urgent (rank 0 is critical)
+        if plan.escalated:
+            priority = escalated(priority)
+        if priority != case.priority:
+            change = {"before": case.priority, "after": priority, "reason": "rule"}
+            events.append((case.pk, now, None, Kind.PRIORITY, change))
+            case.priority, case.priority_rank = priority, PRIORITY_RANK[priority]
+            case.first_response_due, case.resolution_due = case_services.sla_deadlines(
+                self.settings, priority, case.channel, case.opened_at
+            )
+            changed = True
+        if not existing:
+            if plan.rule_lead:
+                self._new_leads.setdefault(case.pk, (case, plan.mention.brand_id))
+            return
+        if plan.rule_lead:
+            self._joined_leads[case.pk] = case
+        team_id = plan.rule_team_id
+        if team_id is not None and team_id != case.owner_team_id:
+            events.append((case.pk, now, None, Kind.TEAM, {
+                "before": case.owner_team_id, "after": team_id,
+                "team": self.team_rows[team_id].name, "reason": "rule",
+            }))  # fmt: skip
+            case.owner_team_id = team_id
+            if not case.visible_to_all and team_id not in case.visible_team_ids:
+                case.visible_team_ids = [*case.visible_team_ids, team_id]
+                access.append((case.pk, team_id))
+            if not case.answer_all and team_id not in case.answer_team_ids:
+                case.answer_team_ids = [*case.answer_team_ids, team_id]
+            if case.assignee_id is not None and case.assignee_id not in self.members(team_id):
+                case.assignee_id = None  # the queue of the new team
+            changed = True
+        if plan.assignee_id is not None and plan.assignee_id != case.assignee_id:
+            change = {"before": case.assignee_id, "after": plan.assignee_id, "how": "rule"}
+            events.append((case.pk, now, None, Kind.ASSIGNED, change))
+            case.assignee_id = plan.assignee_id
+            notices.append(self._notice(plan.assignee_id, Notification.Kind.ASSIGNED, case))
+            changed = True
+        if changed:
+            case.updated_at = now
+            self._changed.add(case.pk)
 
     def _new_case(self, plan: Plan, now, hours) -> Case:
         mention = plan.mention
@@ -577,6 +679,11 @@ UNDERSTANDING_READ = (
 )  # fmt: skip
 AUTHOR_READ = ("id", "followers", "handle", "display_name")
 LINK_FIELDS = ("case", "mention", "added_at")
+# What the rules may change on a case a mention joins (`Router._change_joined`).
+JOINED_CHANGES = (
+    "tags", "priority", "priority_rank", "first_response_due", "resolution_due",
+    "owner_team", "visible_team_ids", "answer_team_ids", "assignee", "updated_at",
+)  # fmt: skip
 ACCESS_FIELDS = ("case", "team")
 
 
