@@ -367,3 +367,39 @@ def test_rules_on_a_later_message_of_the_same_batch_change_the_case_it_opens(
     assert case.tags == ["angry"]
     assert case.priority == "high"  # the playbook's normal, escalated one step
     assert case.events.filter(kind="priority").get().data["after"] == "high"
+
+
+def test_rules_take_tags_off_and_set_the_status(org, users, add, manual_routing):
+    from panal.engagement import rules
+
+    director = users["director"]
+    rules.create_rule(director, org, name="Spam", conditions="intent = spam",
+                      actions="open_case\nstatus closed\ntag spam")  # fmt: skip
+    rules.create_rule(director, org, name="Thanks",
+                      conditions="sentiment = positive\ncase.is_new is false",
+                      actions="untag waiting\nstatus resolved")  # fmt: skip
+    spam, first, thanks = add(
+        row(1, "Gana dinero rápido en este enlace"),
+        row(2, "El router no enciende"),
+        row(3, "¡Ya funciona, gracias!", in_reply_to_external_id="r2"),
+    )
+    understood(spam, "spam")
+    route(org, spam)
+    closed = Case.objects.get(first_mention=spam)
+    assert (closed.status, closed.is_open, closed.tags) == ("closed", False, ["spam"])
+    assert closed.closed_at == NOW and closed.assignee is None  # nobody works a closed case
+    assert closed.events.filter(kind="status").get().data["after"] == "closed"
+    understood(first, "technical_support")
+    route(org, first)
+    case = Case.objects.get(first_mention=first)
+    case.tags = ["waiting", "router"]
+    case.save()
+    understood(thanks, "praise")
+    Understanding.objects.filter(mention=thanks).update(sentiment="positive")
+    route(org, thanks)
+    case.refresh_from_db()
+    assert case.tags == ["router"]
+    assert (case.status, case.is_open, case.resolved_at) == ("resolved", False, NOW)
+    tags = case.events.filter(kind="tags").get()
+    assert tags.data == {"added": [], "removed": ["waiting"]}
+    assert case.events.filter(kind="status").get().data["after"] == "resolved"

@@ -225,6 +225,10 @@ def test_any_stored_conditions_round_trip_through_their_text(conditions):
             ),
             st.sampled_from(PRIORITIES).map(lambda p: {"type": "priority", "value": p}),
             st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True).map(
+                lambda t: {"type": "untag", "tags": [t]}
+            ),
+            st.sampled_from(rules.RULE_STATUSES).map(lambda v: {"type": "status", "value": v}),
+            st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True).map(
                 lambda s: {"type": "notify", "team": s}
             ),
             st.sampled_from([{"type": t} for t in ("escalate", "open_case", "create_lead")]),
@@ -313,6 +317,9 @@ ACTION_ERRORS = [
     ("tag ¡vip!", "is not a valid tag"),
     ('tag "vip', "a quote is not closed"),
     ("escalate now", "“escalate” takes nothing after it"),
+    ("untag", "“untag” needs one or more tags"),
+    ("status new", "a rule cannot set the status “new”; use one of: open, pending, resolved"),
+    ("status", "“status” needs open / pending / resolved / closed"),
     ("auto_reply thanks", "“auto_reply” takes template:…, not “thanks”"),
     ("auto_reply template:no way", "takes template:…, not “way”"),
 ]

@@ -142,6 +142,8 @@ class Plan:
     rule_priority: str | None = None
     rule_team_id: int | None = None
     rule_lead: bool = False
+    untags: list[str] = field(default_factory=list)  # tags a rule takes off
+    rule_status: str | None = None
 
 
 # Decisions by facts, kept between batches for as long as what they depend on stays the
@@ -177,6 +179,7 @@ class Router:
         self.model = MODELS.get(organisation.engagement_model) or MODELS["hub_and_spoke"]
         self._changed: set[int] = set()  # joined cases the rules changed (this batch)
         self._joined_leads: dict[int, Case] = {}  # joined cases a rule gives a lead
+        self._statuses: dict[int, tuple[Case, str]] = {}  # joined cases' statuses by rule
         self._new_leads: dict[int, tuple[Case, int | None]] = {}  # …cases opened this batch
         self._decided = _decisions((
             organisation.pk, self.model.name, config.director_team_id, tuple(infos),
@@ -293,6 +296,17 @@ class Router:
             for tag in action.get("tags") or ():
                 if tag not in plan.tags:
                     plan.tags.append(tag)
+                if tag in plan.untags:
+                    plan.untags.remove(tag)
+        elif kind == "untag":
+            for tag in action.get("tags") or ():
+                if tag in plan.tags:
+                    plan.tags.remove(tag)
+                if tag not in plan.untags:
+                    plan.untags.append(tag)
+        elif kind == "status":
+            if action.get("value") in Status.values:
+                plan.rule_status = action["value"]
         elif kind == "priority":
             value = action.get("value")
             if value in PRIORITY_RANK:
@@ -451,7 +465,14 @@ class Router:
             if id(plan) in joining or not plan.opens:
                 continue
             case = self._new_case(plan, now, hours)
-            if plan.assignee_id is None and case.owner_team_id is not None and strategy != "manual":
+            if plan.rule_status and plan.rule_status != case.status:
+                self._opens_as(case, plan.rule_status)
+            if (
+                plan.assignee_id is None
+                and case.owner_team_id is not None
+                and strategy != "manual"
+                and case.is_open
+            ):
                 chosen = self.pool.choose(
                     case.owner_team_id, intent=case.intent, lang=case.lang, strategy=strategy
                 )
@@ -473,6 +494,10 @@ class Router:
             events.append((case_id, now, None, Kind.ROUTED, {
                 **plan.decision.as_dict(), "owner_team": case.owner_team_id,
             }))  # fmt: skip
+            if case.status != Status.NEW:
+                events.append((case_id, now, None, Kind.STATUS, {
+                    "before": Status.NEW, "after": case.status, "reason": "rule",
+                }))  # fmt: skip
             if case.assignee_id is not None:
                 events.append((case_id, now, None, Kind.ASSIGNED, {
                     "before": None, "after": case.assignee_id,
@@ -498,7 +523,11 @@ class Router:
                 or plan.rule_priority
                 or plan.escalated
                 or plan.rule_lead
-                or (isinstance(target, Case) and (plan.rule_team_id or plan.assignee_id))
+                or plan.untags
+                or (
+                    isinstance(target, Case)
+                    and (plan.rule_team_id or plan.assignee_id or plan.rule_status)
+                )
             ):
                 self._change_joined(plan, case, events, access, notices)
         for case, brand_id in self._new_leads.values():
@@ -533,6 +562,8 @@ class Router:
                 rows = [[c.pk, *(c.__dict__[n] for n in names)] for c in changed]
                 update_rows(Case, JOINED_CHANGES, rows)
             self._update_joined(joined.values(), now)
+            for case, status in self._statuses.values():  # after a reply reopened it
+                case_services.apply_status(case, status)
             if new_cases and self._pool is not None:
                 self._pool.flush()
             if self._joined_leads:
@@ -552,6 +583,20 @@ class Router:
             if replies:
                 transaction.on_commit(lambda: _auto_replies(replies))
 
+    def _opens_as(self, case: Case, status: str) -> None:
+        """A new case a rule opens in another status than *new*, its clocks set as
+        `cases.apply_status` sets them. One that opens resolved or closed gets no
+        assignee and no satisfaction survey: nobody answered it."""
+        now = self.now
+        case.status = status
+        case.is_open = status in case_services.OPEN
+        if status == Status.PENDING:
+            case.waiting_since = now
+        elif status == Status.RESOLVED:
+            case.resolved_at = now
+        elif status == Status.CLOSED:
+            case.closed_at = now
+
     def _sales_teams(self) -> dict[int, list[Team]]:
         sales = [t for t in self.team_rows.values() if t.department == Department.SALES]
         return {self.organisation.pk: sales}
@@ -570,11 +615,13 @@ class Router:
         now = self.now
         existing = not case._state.adding  # read from the database, not opened now
         changed = False
-        added = [t for t in plan.tags if t not in case.tags]
-        added = added[: max(case_services.MAX_TAGS - len(case.tags), 0)]
-        if added:
-            case.tags = [*case.tags, *added]
-            events.append((case.pk, now, None, Kind.TAGS, {"added": added, "removed": []}))
+        removed = [t for t in plan.untags if t in case.tags]
+        kept = [t for t in case.tags if t not in removed]
+        added = [t for t in plan.tags if t not in kept]
+        added = added[: max(case_services.MAX_TAGS - len(kept), 0)]
+        if added or removed:
+            case.tags = [*kept, *added]
+            events.append((case.pk, now, None, Kind.TAGS, {"added": added, "removed": removed}))
             changed = True
         priority = case.priority
         if plan.rule_priority and PRIORITY_RANK[plan.rule_priority] < PRIORITY_RANK[priority]:
@@ -595,6 +642,8 @@ class Router:
             return
         if plan.rule_lead:
             self._joined_leads[case.pk] = case
+        if plan.rule_status:
+            self._statuses[case.pk] = (case, plan.rule_status)
         team_id = plan.rule_team_id
         if team_id is not None and team_id != case.owner_team_id:
             events.append((case.pk, now, None, Kind.TEAM, {

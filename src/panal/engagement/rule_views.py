@@ -268,7 +268,9 @@ def _action_rows() -> list[tuple[str, str]]:
     return [
         ("assign team:billing user:maria", _("Give the case to a team, a person, or both.")),
         ("tag vip, refund", _("Add tags to the case.")),
+        ("untag new-customer", _("Take tags off the case.")),
         ("priority high", _("Set the case's priority (low, normal, high, critical).")),
+        ("status pending", _("Set the case's status (open, pending, resolved, closed).")),
         ("escalate", _("Escalate: PR / community and the director's team are told at once.")),
         ("notify team:pr", _("Notify a team's members, or one person (user:ana).")),
         (

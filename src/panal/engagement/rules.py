@@ -737,7 +737,9 @@ def format_conditions(conditions: Iterable[Mapping[str, Any]]) -> str:
 ACTION_TYPES = (
     "assign",
     "tag",
+    "untag",
     "priority",
+    "status",
     "escalate",
     "notify",
     "auto_reply",
@@ -746,7 +748,11 @@ ACTION_TYPES = (
     "hand_to_crm",
 )
 _BARE = frozenset({"escalate", "open_case", "create_lead", "hand_to_crm"})
-_ONCE = frozenset({"assign", "tag", "priority", "auto_reply", *_BARE})  # at most one a rule
+_ONCE = frozenset(  # at most one a rule
+    {"assign", "tag", "untag", "priority", "status", "auto_reply", *_BARE}
+)
+# What a rule may set a case's status to (`new` is only where a case starts).
+RULE_STATUSES = ("open", "pending", "resolved", "closed")
 
 
 def _targets(words: list[str], allowed: tuple[str, ...], verb: str) -> dict[str, str]:
@@ -791,14 +797,16 @@ def _read_action(line: str) -> dict[str, Any]:
         needs = {
             "assign": "team:… / user:…",
             "tag": _("one or more tags"),
+            "untag": _("one or more tags"),
             "priority": " / ".join(PRIORITIES),
+            "status": " / ".join(RULE_STATUSES),
             "notify": "team:… / user:…",
             "auto_reply": "template:…",
         }[kind]
         raise ValueError(_("%(verb)s needs %(what)s") % {"verb": _q(kind), "what": needs})
-    if kind == "tag":
+    if kind in ("tag", "untag"):
         return {"type": kind, "tags": _split_values(rest)}
-    if kind == "priority":
+    if kind in ("priority", "status"):
         return {"type": kind, "value": rest.lower()}
     words = rest.split()
     if kind == "assign":
@@ -819,7 +827,9 @@ def check_action(data: Any, names: OrgNames | None = None) -> dict[str, Any]:
     allowed = {
         "assign": {"team", "user"},
         "tag": {"tags"},
+        "untag": {"tags"},
         "priority": {"value"},
+        "status": {"value"},
         "notify": {"team", "user"},
         "auto_reply": {TEMPLATE},
     }.get(kind, set())
@@ -835,10 +845,10 @@ def check_action(data: Any, names: OrgNames | None = None) -> dict[str, Any]:
             raise ValueError(_("%(key)s must be a text") % {"key": key})
     if kind in _BARE:
         return {"type": kind}
-    if kind == "tag":
+    if kind in ("tag", "untag"):
         tags = data.get("tags")
         if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
-            raise ValueError(_("%s needs one or more tags") % _q("tag"))
+            raise ValueError(_("%s needs one or more tags") % _q(kind))
         try:
             return {"type": kind, "tags": clean_tags(tags)}
         except CaseError as exc:
@@ -851,6 +861,14 @@ def check_action(data: Any, names: OrgNames | None = None) -> dict[str, Any]:
                 % {"p": _q(priority), "all": ", ".join(PRIORITIES)}
             )
         return {"type": kind, "value": priority}
+    if kind == "status":
+        status = data.get("value", "").strip().lower()
+        if status not in RULE_STATUSES:
+            raise ValueError(
+                _("a rule cannot set the status %(s)s; use one of: %(all)s")
+                % {"s": _q(status), "all": ", ".join(RULE_STATUSES)}
+            )
+        return {"type": kind, "value": status}
     if kind == "auto_reply":
         template = data.get(TEMPLATE, "")
         if not _SLUG_RE.match(template):
@@ -940,10 +958,10 @@ def parse_actions(text: str, names: OrgNames | None = None) -> list[dict[str, An
 
 def format_action(action: Mapping[str, Any]) -> str:
     kind = action.get("type")
-    if kind == "tag":
-        return "tag " + ", ".join(_quote(str(t)) for t in action.get("tags") or ())
-    if kind == "priority":
-        return f"priority {action.get('value', '')}"
+    if kind in ("tag", "untag"):
+        return f"{kind} " + ", ".join(_quote(str(t)) for t in action.get("tags") or ())
+    if kind in ("priority", "status"):
+        return f"{kind} {action.get('value', '')}"
     if kind in ("assign", "notify"):
         targets = [f"{k}:{action[k]}" for k in ("team", "user") if action.get(k)]
         return " ".join([str(kind), *targets])
