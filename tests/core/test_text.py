@@ -39,3 +39,14 @@ def test_marks_of_other_scripts_go_as_the_definition_says():
     for value in ("नमस्ते", "שָׁלוֹם", "¿Qué tal? x\u0489y", "Ἀθῆναι"):
         assert fold(value) == reference(value)
     assert fold("नमस्ते") == "नमसते"  # the virama (combining class 9) goes, the vowel sign stays
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0xFF)))
+def test_latin_1_text_folds_by_its_byte_table_as_the_definition_says(value):
+    assert fold(value) == reference(value)
+
+
+def test_latin_1_characters_that_fold_to_several_or_another_script():
+    assert fold("¿Qué tal? Æsir ½ µ ß ª") == reference("¿Qué tal? Æsir ½ µ ß ª")
+    assert fold("¿Qué tal, Ñoño?") == "¿que tal, nono?"
+    assert fold("\xa0º¹") == " o1"

@@ -74,6 +74,37 @@ def fold(value: str) -> str:
     """Lower-case, accent-free form used for search (`atención` → `atencion`)."""
     if value.isascii():
         return value.lower()
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:  # other scripts, emoji, combining marks…
+        return _fold_unicode(value)
+    table, wide = _latin_table()
+    if wide.search(raw) is not None:
+        return _fold_unicode(value)
+    # Spanish, Portuguese, French… text: one byte table, in C (the general path costs
+    # tens of microseconds for a tweet holding a single `¿`).
+    return raw.translate(table).decode("latin-1")
+
+
+@lru_cache(maxsize=1)
+def _latin_table() -> tuple[bytes, re.Pattern]:
+    """(Latin-1 byte → the byte of its folded character, the bytes whose folded form is
+    not one Latin-1 character: `ß` → `ss`, `½` → three characters, `µ` → a Greek mu).
+    Folding a Latin-1 text character by character gives what `_fold_unicode` gives of
+    the whole: casefold and NFKD map each character alone, and Latin-1 holds no
+    combining mark to join two."""
+    table = bytearray(range(256))
+    wide = []
+    for byte in range(256):
+        folded = _fold_unicode(chr(byte)) if byte > 0x7F else chr(byte).lower()
+        if len(folded) == 1 and ord(folded) < 256:
+            table[byte] = ord(folded)
+        else:
+            wide.append(re.escape(bytes([byte])))
+    return bytes(table), re.compile(b"[" + b"".join(wide) + b"]")
+
+
+def _fold_unicode(value: str) -> str:
     decomposed = unicodedata.normalize("NFKD", value.casefold())
     if _ASCII_AND_ACCENTS.search(decomposed) is None:  # the common case, done in C
         return decomposed.encode("ascii", "ignore").decode("ascii")
