@@ -357,12 +357,10 @@ def set_status(user, case: Case, status: str) -> Case:
     return apply_status(case, status, actor=user)
 
 
-def apply_status(case: Case, status: str, actor=None) -> Case:
-    """Change the status and its clocks; no permission check (rules, SLA, replies)."""
+def status_clocks(case: Case, status: str, now) -> None:
+    """Set the status and its clocks on the instance (a pending spell's pause, when it
+    was resolved or closed); nothing is saved or recorded."""
     before = case.status
-    if before == status:
-        return case
-    now = clock.now()
     if before == Status.PENDING and case.waiting_since is not None:
         case.pauses = [*case.pauses, [case.waiting_since.isoformat(), now.isoformat()]]
         case.waiting_since = None
@@ -377,6 +375,14 @@ def apply_status(case: Case, status: str, actor=None) -> Case:
         case.closed_at = None
     case.status = status
     case.is_open = status in OPEN
+
+
+def apply_status(case: Case, status: str, actor=None) -> Case:
+    """Change the status and its clocks; no permission check (rules, SLA, replies)."""
+    before = case.status
+    if before == status:
+        return case
+    status_clocks(case, status, clock.now())
     _touch(case, "status", "is_open", "waiting_since", "pauses", "resolved_at", "closed_at")
     record(case, Kind.STATUS, actor, before=before, after=status)
     if status == Status.RESOLVED:

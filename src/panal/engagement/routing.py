@@ -587,15 +587,7 @@ class Router:
         """A new case a rule opens in another status than *new*, its clocks set as
         `cases.apply_status` sets them. One that opens resolved or closed gets no
         assignee and no satisfaction survey: nobody answered it."""
-        now = self.now
-        case.status = status
-        case.is_open = status in case_services.OPEN
-        if status == Status.PENDING:
-            case.waiting_since = now
-        elif status == Status.RESOLVED:
-            case.resolved_at = now
-        elif status == Status.CLOSED:
-            case.closed_at = now
+        case_services.status_clocks(case, status, self.now)
 
     def _sales_teams(self) -> dict[int, list[Team]]:
         sales = [t for t in self.team_rows.values() if t.department == Department.SALES]
