@@ -102,3 +102,17 @@ def test_goodwill_above_the_limit_waits_for_an_approval_decided_through_the_api(
     assert again.status_code == 409
     assert send(agent, "post", f"/api/v1/cases/{case.pk}/goodwill",
                 {"kind": "cash", "amount": "5"}).status_code == 422  # fmt: skip
+
+
+def test_a_case_says_how_it_was_routed_in_the_requests_language(org, add, api_for):
+    from panal.org.models import Team
+
+    case, _m = open_case(org, add)
+    hub = Team.objects.get(organisation=org, department="customer_service")
+    Case.objects.filter(pk=case.pk).update(model="hub_and_spoke", owner_team=hub, domain_team=hub)
+    case.events.filter(kind="routed").delete()  # from the case's own record
+    agent = api_for("agent")
+    spanish = agent.get(f"/api/v1/cases/{case.pk}", HTTP_ACCEPT_LANGUAGE="es").json()
+    assert spanish["routing"] == f"El centro, {hub.name}, hace el triaje y el trabajo."
+    english = agent.get(f"/api/v1/cases/{case.pk}", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["routing"] == f"The hub, {hub.name}, triages it and does the work."

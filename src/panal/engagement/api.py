@@ -100,6 +100,11 @@ class CaseDetailOut(CaseOut):
     events: list[EventOut]
     notes: list[dict[str, Any]]
     ideas: list[str]
+    routing: str = Field(description="How it was routed, in the request's language")
+
+    @staticmethod
+    def resolve_routing(obj) -> str:
+        return cases.explain_routing(obj)
 
     @staticmethod
     def resolve_mentions(obj) -> list[str]:

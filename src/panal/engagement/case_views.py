@@ -206,24 +206,12 @@ def case_page(request: HttpRequest, case_id: int) -> HttpResponse:
             else []
         ),
         "merged_into": case.merged_into,
-        "routing": _routing(case, events),
+        "routing": cases.routing_of(case, events),
         "team_names": dict(
             Team.objects.filter(organisation_id=case.organisation_id).values_list("id", "name")
         ),
     }
     return render(request, "engagement/case.html", context)
-
-
-def _routing(case: Case, events: list) -> dict | None:
-    """How the case was routed: its routed event's decision, else (a case split off or
-    opened by hand) what the case itself records."""
-    for event in events:
-        if event.kind == CaseEvent.Kind.ROUTED and isinstance(event.data, dict):
-            return event.data
-    if not case.model:
-        return None
-    return {"model": case.model, "owner_team_id": case.owner_team_id,
-            "domain_team_id": case.domain_team_id}  # fmt: skip
 
 
 def _back(case: Case) -> HttpResponse:

@@ -558,6 +558,32 @@ def history(case: Case) -> list[CaseEvent]:
     return events
 
 
+def routing_of(case: Case, events: Iterable[CaseEvent] | None = None) -> dict | None:
+    """How the case was routed, as codes and team ids: its routed event's decision, else
+    (a case split off or opened by hand) what the case itself records. `events`: its
+    history, when already read."""
+    rows = events if events is not None else case.events.filter(kind=Kind.ROUTED)
+    for event in rows:
+        if event.kind == Kind.ROUTED and isinstance(event.data, dict):
+            return event.data
+    if not case.model:
+        return None
+    return {"model": case.model, "owner_team_id": case.owner_team_id,
+            "domain_team_id": case.domain_team_id}  # fmt: skip
+
+
+def explain_routing(case: Case, events: Iterable[CaseEvent] | None = None) -> str:
+    """`routing_of` in words, in the active language ("" when it was not routed)."""
+    from .models_of_engagement import explain
+
+    data = routing_of(case, events)
+    if data is None:
+        return ""
+    teams = Team.objects.filter(organisation_id=case.organisation_id)
+    names = dict(teams.values_list("id", "name"))
+    return explain(data, lambda team_id: names.get(team_id) or f"#{team_id}")
+
+
 def mentions_of(case: Case) -> QuerySet:
     from panal.listening.models import Mention
 
