@@ -404,16 +404,36 @@ def set_priority(user, case: Case, priority: str) -> Case:
     return apply_priority(case, priority, actor=user)
 
 
+def priority_fields(case: Case, priority: str, settings: Settings) -> None:
+    """Set the priority, its rank and the SLA deadlines it gives on the instance (nothing
+    is saved or recorded)."""
+    case.priority = priority
+    case.priority_rank = PRIORITY_RANK[priority]
+    case.first_response_due, case.resolution_due = sla_deadlines(
+        settings, priority, case.channel, case.opened_at
+    )
+
+
+def team_fields(case: Case, team_id: int, is_member: Callable[[int], bool]) -> bool:
+    """Make `team_id` the owner on the instance: the team sees and may answer the case,
+    and an assignee who is not one of its members (`is_member(user id)`) goes back to
+    its queue. True when the team needs an access row (it did not see the case)."""
+    case.owner_team_id = team_id
+    needs_access = not case.visible_to_all and team_id not in case.visible_team_ids
+    if needs_access:
+        case.visible_team_ids = [*case.visible_team_ids, team_id]
+    if not case.answer_all and team_id not in case.answer_team_ids:
+        case.answer_team_ids = [*case.answer_team_ids, team_id]
+    if case.assignee_id is not None and not is_member(case.assignee_id):
+        case.assignee_id = None
+    return needs_access
+
+
 def apply_priority(case: Case, priority: str, actor=None, reason: str = "") -> Case:
     before = case.priority
     if before == priority:
         return case
-    case.priority = priority
-    case.priority_rank = PRIORITY_RANK[priority]
-    settings = settings_for(case.organisation_id)
-    case.first_response_due, case.resolution_due = sla_deadlines(
-        settings, priority, case.channel, case.opened_at
-    )
+    priority_fields(case, priority, settings_for(case.organisation_id))
     _touch(case, "priority", "priority_rank", "first_response_due", "resolution_due")
     record(case, Kind.PRIORITY, actor, before=before, after=priority, reason=reason)
     return case
@@ -492,19 +512,13 @@ def apply_team(case: Case, team: Team, actor=None, reason: str = "") -> Case:
     before = case.owner_team_id
     if before == team.pk:
         return case
-    case.owner_team = team
-    if not case.visible_to_all and team.pk not in case.visible_team_ids:
-        case.visible_team_ids = [*case.visible_team_ids, team.pk]
+
+    def is_member(user_id: int) -> bool:
+        return Membership.objects.filter(user_id=user_id, team=team, is_active=True).exists()
+
+    if team_fields(case, team.pk, is_member):
         CaseAccess.objects.get_or_create(case=case, team=team)
-    if not case.answer_all and team.pk not in case.answer_team_ids:
-        case.answer_team_ids = [*case.answer_team_ids, team.pk]
-    if (
-        case.assignee_id is not None
-        and not Membership.objects.filter(
-            user_id=case.assignee_id, team=team, is_active=True
-        ).exists()
-    ):
-        case.assignee_id = None
+    case.owner_team = team  # the instance, read by the caller's next step
     _touch(case, "owner_team", "visible_team_ids", "answer_team_ids", "assignee")
     record(case, Kind.TEAM, actor, before=before, after=team.pk, team=team.name, reason=reason)
     return case

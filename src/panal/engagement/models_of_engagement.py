@@ -632,6 +632,7 @@ _OWNS = {
         ),
     ),
 }
+_OWNS_ANY = gettext_lazy("%(owner)s owns it.")  # a model registered by a plugin
 _FALLBACKS = {
     "no_department": gettext_lazy("The playbook names no department."),
     "no_domain_team": gettext_lazy("The playbook's department has no team."),
@@ -653,8 +654,7 @@ def explain(data: Mapping[str, Any], team_name: Callable[[int], str]) -> str:
         return _("The organisation has no team, so nobody owns it.")
     domain = data.get("domain_team_id")
     names = {"owner": team_name(owner), "domain": team_name(domain if domain else owner)}
-    plain = gettext_lazy("%(owner)s owns it.")
-    same, different = _OWNS.get(str(data.get("model") or ""), (plain, plain))
+    same, different = _OWNS.get(str(data.get("model") or ""), (_OWNS_ANY, _OWNS_ANY))
     parts = [str(same if domain in (None, owner) else different) % names]
     parts += [str(_FALLBACKS[code]) for code in data.get("fallbacks") or () if code in _FALLBACKS]
     final = data.get("owner_team")

@@ -623,10 +623,7 @@ class Router:
         if priority != case.priority:
             change = {"before": case.priority, "after": priority, "reason": "rule"}
             events.append((case.pk, now, None, Kind.PRIORITY, change))
-            case.priority, case.priority_rank = priority, PRIORITY_RANK[priority]
-            case.first_response_due, case.resolution_due = case_services.sla_deadlines(
-                self.settings, priority, case.channel, case.opened_at
-            )
+            case_services.priority_fields(case, priority, self.settings)
             changed = True
         if not existing:
             if plan.rule_lead:
@@ -642,14 +639,9 @@ class Router:
                 "before": case.owner_team_id, "after": team_id,
                 "team": self.team_rows[team_id].name, "reason": "rule",
             }))  # fmt: skip
-            case.owner_team_id = team_id
-            if not case.visible_to_all and team_id not in case.visible_team_ids:
-                case.visible_team_ids = [*case.visible_team_ids, team_id]
+            members = set(self.members(team_id))
+            if case_services.team_fields(case, team_id, members.__contains__):
                 access.append((case.pk, team_id))
-            if not case.answer_all and team_id not in case.answer_team_ids:
-                case.answer_team_ids = [*case.answer_team_ids, team_id]
-            if case.assignee_id is not None and case.assignee_id not in self.members(team_id):
-                case.assignee_id = None  # the queue of the new team
             changed = True
         if plan.assignee_id is not None and plan.assignee_id != case.assignee_id:
             change = {"before": case.assignee_id, "after": plan.assignee_id, "how": "rule"}
