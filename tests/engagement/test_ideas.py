@@ -82,6 +82,15 @@ def test_a_status_change_goes_into_every_linked_cases_history(org, account, user
             "status", "new", "planned",
         )  # fmt: skip
         assert last.actor == users["area_manager"]
+    # The history line reads in its reader's language, whoever made the change.
+    from django.utils import translation
+
+    from panal.engagement.templatetags.panal_engagement import event_summary
+
+    with translation.override("es"):
+        assert event_summary(last, {}) == "estado: Modo oscuro: Nueva → Planificada"
+    with translation.override("en"):
+        assert event_summary(last, {}) == "status: Modo oscuro: New → Planned"
     # The same status again changes nothing and writes nothing.
     ideas.update_idea(users["area_manager"], idea, status=Idea.Status.PLANNED)
     assert len(history(first)) == 2

@@ -195,7 +195,8 @@ def update_idea(
             CaseEvent.objects.bulk_create(
                 CaseEvent(case_id=case_id, kind=CaseEvent.Kind.IDEA, at=now, actor=user,
                           data={"idea": idea.pk, "action": "status", "before": before,
-                                "after": idea.status, "summary": label[:300]})
+                                "after": idea.status, "title": idea.title[:300],
+                                "summary": label[:300]})
                 for case_id in idea.cases.values_list("pk", flat=True)
             )  # fmt: skip
     return idea

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from panal.org.choices import EngagementModel
 
-from ..models import EngagementConfig
+from ..models import EngagementConfig, Idea
 from ..models_of_engagement import explain
 
 Strategy = EngagementConfig.Strategy
@@ -110,7 +110,13 @@ def event_summary(event, team_names: dict) -> SafeString:
         return format_html("#{}", other) if other else SafeString("")
     if kind == "idea":
         actions = {"linked": _("linked"), "unlinked": _("unlinked"), "status": _("status")}
-        return format_html("{}: {}", actions.get(data.get("action"), ""), data.get("summary", ""))
+        summary = data.get("summary", "")
+        if data.get("action") == "status" and "title" in data:  # the labels in your language
+            summary = format_html(
+                "{}: {} → {}", data["title"], _choice_label(Idea.Status, data.get("before")),
+                _choice_label(Idea.Status, data.get("after")),
+            )  # fmt: skip
+        return format_html("{}: {}", actions.get(data.get("action"), ""), summary)
     if kind in ("sla", "escalated", "goodwill", "approval", "reply", "lead", "csat", "handover"):
         text = data.get("summary") or data.get("state") or data.get("text") or ""
         return format_html("{}", str(text)[:200])
