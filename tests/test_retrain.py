@@ -145,7 +145,11 @@ def test_intents_are_retrained_on_label_sets(correct_all, org):
     assert row.status == OrgModel.Status.PROMOTED, row.note
     assert "intent: version 1" in out
     assert row.scores["metric"] == "label_set_f1"
-    assert row.scores["candidate"]["label_set_f1"] > row.scores["current"]["label_set_f1"]
+    # The candidate learnt the label set. The shipped model may already get some of these
+    # texts right: which ones are held out depends on the organisation's id (a hash), so
+    # it can score as well on them; then "not worse" still promotes.
+    assert row.scores["candidate"]["label_set_f1"] == 1.0
+    assert row.scores["candidate"]["label_set_f1"] >= row.scores["current"]["label_set_f1"]
     model = registry.for_org("intent", org.id)
     assert intent.model_name(model) == f"{intent.model_name(intent.load())}+acme.v1"
     held = [c.text for c in Correction.objects.filter(held_out=True)]
