@@ -91,6 +91,16 @@ def test_a_status_change_goes_into_every_linked_cases_history(org, account, user
         assert event_summary(last, {}) == "estado: Modo oscuro: Nueva → Planificada"
     with translation.override("en"):
         assert event_summary(last, {}) == "status: Modo oscuro: New → Planned"
+    # So does a case's own status or priority change.
+    from panal.engagement.models import CaseEvent
+
+    moved = CaseEvent(kind="status", data={"before": "new", "after": "resolved"})
+    raised = CaseEvent(kind="priority", data={"before": "normal", "after": "high"})
+    with translation.override("es"):
+        assert (event_summary(moved, {}), event_summary(raised, {})) == (
+            "Nuevo → Resuelto", "Normal → Alta")  # fmt: skip
+    with translation.override("en"):
+        assert event_summary(moved, {}) == "New → Resolved"
     # The same status again changes nothing and writes nothing.
     ideas.update_idea(users["area_manager"], idea, status=Idea.Status.PLANNED)
     assert len(history(first)) == 2

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from panal.org.choices import EngagementModel
 
-from ..models import EngagementConfig, Idea
+from ..models import Case, EngagementConfig, Idea, Priority
 from ..models_of_engagement import explain
 
 Strategy = EngagementConfig.Strategy
@@ -79,8 +79,12 @@ def event_summary(event, team_names: dict) -> SafeString:
     """One history line's details in words (every value escaped)."""
     data = event.data or {}
     kind = event.kind
-    if kind in ("status", "priority"):
-        return format_html("{} → {}", data.get("before", ""), data.get("after", ""))
+    if kind in ("status", "priority"):  # the codes' labels, in the reader's language
+        choices = Case.Status if kind == "status" else Priority
+        return format_html(
+            "{} → {}", _choice_label(choices, data.get("before", "")),
+            _choice_label(choices, data.get("after", "")),
+        )  # fmt: skip
     if kind == "tags":
         return format_html(
             "{} {} · {} {}", _("added"), ", ".join(data.get("added") or []) or "—",
