@@ -161,12 +161,15 @@ def json_rows(rows: Iterable[Sequence[Any]]) -> str:
 # is a bound parameter (S608 is about neither).
 
 
-def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+def update_rows(
+    model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], **same: Any
+) -> int:
     """`UPDATE … SET field = value, … WHERE pk = …` with each row's own values.
 
-    `rows` are (pk, value, …) with the values in `fields` order (no JSON fields). Returns
-    the rows changed. bulk_update builds a CASE per field over every row, which costs far
-    more in Python than the write; here SQLite runs one prepared statement per row in one
+    `rows` are (pk, value, …) with the values in `fields` order (no JSON fields); `same`
+    are fields set to one value on every row (JSON fields allowed). Returns the rows
+    changed. bulk_update builds a CASE per field over every row, which costs far more in
+    Python than the write; here SQLite runs one prepared statement per row in one
     `executemany`, and PostgreSQL joins the table to the rows sent as one JSON parameter
     (`json_rows_select`).
     """
@@ -177,16 +180,24 @@ def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     quote = connection.ops.quote_name
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     names = [quote(f.column) for f in columns]
+    constants, constant_params = [], []
+    for name, value in same.items():
+        field = meta.get_field(name)
+        constants.append(f"{quote(field.column)} = %s")
+        constant_params.append(field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sets = ", ".join(f"{n} = v.{n}" for n in names[1:])
+            sets = ", ".join([*(f"{n} = v.{n}" for n in names[1:]), *constants])
             source = f"({json_rows_select(columns)}) AS v"
             sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {table}.{pk} = v.{pk}"  # noqa: S608
-            cursor.execute(sql, [json_rows(zip(*values, strict=True))])
+            cursor.execute(sql, [*constant_params, json_rows(zip(*values, strict=True))])
         else:
-            sets = ", ".join(f"{n} = %s" for n in names[1:])
+            sets = ", ".join([*(f"{n} = %s" for n in names[1:]), *constants])
             sql = f"UPDATE {table} SET {sets} WHERE {pk} = %s"  # noqa: S608
-            cursor.executemany(sql, list(zip(*values[1:], values[0], strict=True)))
+            cursor.executemany(
+                sql,
+                [(*row, *constant_params, key) for key, *row in zip(*values, strict=True)],
+            )
         return cursor.rowcount
 
 

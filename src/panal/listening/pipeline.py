@@ -10,15 +10,18 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import Any
 
 from django.db import transaction
 
 from panal.core import clock
-from panal.core.db import read_instances, update_ids
+from panal.core.db import read_instances, update_ids, update_rows
 
 from .models import Mention
 
@@ -72,6 +75,11 @@ READ = (
 )  # fmt: skip
 
 
+# While a batch runs: mention id → {field: new value} of what its stages changed on the
+# mentions' own rows (`save`), written by the batch's last UPDATE.
+_changes: ContextVar[dict[int, dict[str, Any]] | None] = ContextVar("changes", default=None)
+
+
 def run(mention_ids: Sequence[int]) -> int:
     """Run every stage over these mentions (skipping deleted ones). Returns how many ran."""
     with collector_paused(), transaction.atomic():
@@ -80,24 +88,76 @@ def run(mention_ids: Sequence[int]) -> int:
             return 0
         attach_accounts(mentions)
         names = []
-        for s in stages():
-            started, started_cpu = time.perf_counter(), time.process_time()
-            s.run(mentions)
-            elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
-            log.debug(
-                "stage %s: %d mentions in %.4f s (%.4f s CPU)", s.name, len(mentions), elapsed, cpu
-            )
-            names.append(s.name)
+        changes: dict[int, dict[str, Any]] = {}
+        token = _changes.set(changes)
+        try:
+            for s in stages():
+                started, started_cpu = time.perf_counter(), time.process_time()
+                s.run(mentions)
+                elapsed = time.perf_counter() - started
+                cpu = time.process_time() - started_cpu
+                log.debug(
+                    "stage %s: %d mentions in %.4f s (%.4f s CPU)",
+                    s.name, len(mentions), elapsed, cpu,
+                )  # fmt: skip
+                names.append(s.name)
+        finally:
+            _changes.reset(token)
         now = clock.now()
-        ids = []
         for m in mentions:
             m.stages_done = names
             m.processed_at = now
-            ids.append(m.id)
-        # Every row gets the same values: one UPDATE … WHERE id IN (…), where bulk_update
-        # would build a CASE over every row.
-        update_ids(Mention, ids, stages_done=names, processed_at=now)
+        _write(mentions, changes, stages_done=names, processed_at=now)
     return len(mentions)
+
+
+def save(fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Store new values of mentions' own fields: `rows` are (id, value, …) in `fields`
+    order, the objects already holding them.
+
+    While a batch runs, the write waits for the batch's last UPDATE, which marks each
+    mention done: a mention's row is written once a batch, where one UPDATE per stage
+    that changed it (its language, author, brand, thread links) wrote it up to five
+    times, and on PostgreSQL each write of a row is a new version of it in every index.
+    A stage that queries the mentions table reads, for the batch's own mentions, their
+    values from before the batch: it reads the objects instead. Outside a batch (a stage
+    called alone) the rows are written at once.
+    """
+    if not rows:
+        return
+    changes = _changes.get()
+    if changes is None:
+        update_rows(Mention, fields, rows)
+        return
+    for pk, *values in rows:
+        changes.setdefault(pk, {}).update(zip(fields, values, strict=True))
+
+
+def _write(mentions: Sequence[Mention], changes: dict[int, dict[str, Any]], **done: Any) -> None:
+    """The batch's last write: `done` (the stages run, the time) on every mention with
+    the changes its stages saved, one UPDATE per set of changed fields (a handful a
+    batch), and the changes of mentions outside the batch (earlier replies a stage
+    linked) on their own."""
+    plain = []
+    by_fields: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+    for m in mentions:
+        changed = changes.pop(m.id, None)
+        if not changed:
+            plain.append(m.id)
+            continue
+        fields = tuple(sorted(changed))
+        by_fields[fields].append((m.id, *(changed[f] for f in fields)))
+    for fields, rows in by_fields.items():
+        update_rows(Mention, fields, rows, **done)
+    # The rows without a change of their own: the same values for each, one UPDATE …
+    # WHERE id IN (…), where bulk_update would build a CASE over every row.
+    update_ids(Mention, plain, **done)
+    outside: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+    for pk, changed in changes.items():
+        fields = tuple(sorted(changed))
+        outside[fields].append((pk, *(changed[f] for f in fields)))
+    for fields, rows in outside.items():
+        update_rows(Mention, fields, rows)
 
 
 @contextmanager

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from panal.core.db import insert_rows, update_ids, update_rows
+from panal.core.db import insert_rows, update_rows
 from panal.core.ids import new_ids
 from panal.core.text import canonical_lang, clean, html_to_text, words
 from panal.org.models import Brand
 
 from . import search, topics
 from .models import Author, Mention
-from .pipeline import read_deferred, stage
+from .pipeline import read_deferred, save, stage
 
 
 @stage("normalise", order=100)
@@ -30,7 +30,7 @@ def normalise(mentions: list[Mention]) -> None:
         if (text, title, lang, url) != (m.text, m.title, m.lang, m.url):
             m.text, m.title, m.lang, m.url = text, title, lang, url
             changed.append((m.id, text, title, lang, url))
-    update_rows(Mention, ["text", "title", "lang", "url"], changed)
+    save(["text", "title", "lang", "url"], changed)
 
 
 def _permalink(m: Mention) -> str:
@@ -102,7 +102,7 @@ def upsert_authors(mentions: list[Mention]) -> None:
         if found is not None and m.author_id != found[0]:
             m.author_id = found[0]
             linked.append((m.id, m.author_id))
-    update_rows(Mention, ["author"], linked)
+    save(["author"], linked)
 
 
 def _authors(keys: Iterable[AuthorKey]) -> dict[AuthorKey, list]:
@@ -160,15 +160,13 @@ def assign_brands(mentions: list[Mention]) -> None:
         terms = [tuple(words(line)) for line in [brand.name, *brand.keywords.splitlines()]]
         terms = [t for t in terms if t]
         keywords[brand.organisation_id].append((brand.id, frozenset(t[0] for t in terms), terms))
-    changed: dict[int | None, list[int]] = defaultdict(list)
+    changed = []
     for m in mentions:
         brand_id = m.account.brand_id or _brand_named(m, keywords.get(m.organisation_id, []))
         if brand_id != m.brand_id:
             m.brand_id = brand_id
-            changed[brand_id].append(m.id)
-    # One UPDATE per brand (a handful), where bulk_update builds a CASE over every row.
-    for brand_id, ids in changed.items():
-        update_ids(Mention, ids, brand=brand_id)
+            changed.append((m.id, brand_id))
+    save(["brand"], changed)
 
 
 def _brand_named(m: Mention, brands) -> int | None:
@@ -220,7 +218,7 @@ def link_threads(mentions: list[Mention]) -> None:
             m.parent_id, m.thread_root_id = parent_id, root_id
             changed.append((m.id, parent_id, root_id))
         known[(m.account_id, m.external_id)] = (m.id, m.thread_root_id)
-    update_rows(Mention, ["parent", "thread_root"], changed)
+    save(["parent", "thread_root"], changed)
     _adopt_orphans(mentions, accounts)
 
 
@@ -271,6 +269,12 @@ def _adopt_orphans(mentions: list[Mention], accounts: list[int]) -> None:
         for query in (replies, members):
             for row in query.order_by().values_list(*_ORPHAN_COLUMNS):
                 orphans[row[0]] = row
+    in_batch = {m.id: m for m in mentions}
+    for pk in orphans.keys() & in_batch.keys():
+        # The batch's own mentions as this batch left them: their links wait in the
+        # objects for the batch's last write (pipeline.save), the table has the old ones.
+        m = in_batch[pk]
+        orphans[pk] = (*orphans[pk][:4], m.parent_id, m.thread_root_id)
     adopted = []
     for pk, account_id, reply_to, thread, parent_id, root_id in orphans.values():
         new_parent, new_root = parent_id, root_id
@@ -284,8 +288,7 @@ def _adopt_orphans(mentions: list[Mention], accounts: list[int]) -> None:
                 new_root = root.thread_root_id or root.id
         if (new_parent, new_root) != (parent_id, root_id):
             adopted.append((pk, new_parent, new_root))
-    update_rows(Mention, ["parent", "thread_root"], adopted)
-    in_batch = {m.id: m for m in mentions}
+    save(["parent", "thread_root"], adopted)
     for pk, new_parent, new_root in adopted:  # keep the batch's own objects current
         if pk in in_batch:
             in_batch[pk].parent_id, in_batch[pk].thread_root_id = new_parent, new_root

@@ -43,7 +43,7 @@ def unsure_mentions(mention_ids: Sequence[int]) -> list[int]:
         return []
     return list(
         Understanding.objects.filter(
-            mention_id__in=list(mention_ids),
+            mention_id__any=mention_ids,
             sentiment_model=model.name,
             sentiment_confidence__lt=model.threshold,
         )

@@ -20,9 +20,9 @@ import orjson
 from django.db import connection
 
 from panal.core import clock
-from panal.core.db import json_rows, json_rows_select, update_ids
+from panal.core.db import json_rows, json_rows_select
 from panal.listening.models import Mention
-from panal.listening.pipeline import stage
+from panal.listening.pipeline import save, stage
 
 from . import intent, language, registry
 from .models import Understanding
@@ -97,7 +97,7 @@ def understand(mentions: list[Mention]) -> None:
 
 def _set_languages(mentions: Sequence[Mention], detections: Sequence[language.Detection]) -> None:
     """Mention.lang from the detection where the detector may decide (see `DETECTED`)."""
-    changed: dict[tuple[str, str], list[int]] = defaultdict(list)
+    changed = []
     for m, detection in zip(mentions, detections, strict=True):
         if m.lang_source in ("", DETECTED, NETWORK):
             network = m.lang if m.lang_source == NETWORK else ""
@@ -105,11 +105,8 @@ def _set_languages(mentions: Sequence[Mention], detections: Sequence[language.De
             lang = "" if lang == language.UND else lang  # blank means unknown on a Mention
             if (lang, source) != (m.lang, m.lang_source):
                 m.lang, m.lang_source = lang, source
-                changed[(lang, source)].append(m.id)
-    # One UPDATE per (language, source): a handful per batch, where bulk_update's CASE
-    # over every row is several times slower.
-    for (lang, source), ids in changed.items():
-        update_ids(Mention, ids, lang=lang, lang_source=source)
+                changed.append((m.id, lang, source))
+    save(["lang", "lang_source"], changed)
 
 
 # --- the write ----------------------------------------------------------------------------
