@@ -164,13 +164,16 @@ class Case(models.Model):
     # One reply at a time: a send bumps `reply_seq` only if nobody else did first; the
     # soft lock tells others who is replying.
     reply_seq = models.PositiveIntegerField(default=0)
+    # Empty on almost every case (and on every new one): indexed only where set
+    # (Meta.indexes), so opening a case adds no entry to these two indexes.
     lock_user = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     lock_until = models.DateTimeField(null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
-    )
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged",
+        db_index=False,
+    )  # fmt: skip
 
     class Meta:
         ordering = ["priority_rank", "first_response_due", "id"]
@@ -201,6 +204,14 @@ class Case(models.Model):
                 fields=["organisation", "is_open", "-closed_at", "-id"], name="case_org_closed"
             ),
             models.Index(fields=["is_open", "resolution_due"], name="case_open_due"),
+            models.Index(
+                fields=["lock_user"], name="case_lock_user", condition=Q(lock_user__isnull=False)
+            ),
+            models.Index(
+                fields=["merged_into"],
+                name="case_merged_into",
+                condition=Q(merged_into__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -287,15 +298,23 @@ class CaseEvent(models.Model):
         db_constraint=False,
     )  # fmt: skip
     at = models.DateTimeField()
+    # None for Panal's own changes (routing writes a few a mention): indexed only where
+    # set, so those add no entry to it.
     actor = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False
-    )
+        USER, null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False,
+        db_index=False,
+    )  # fmt: skip
     kind = models.CharField(max_length=12, choices=Kind.choices)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="caseevent_case_at")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="caseevent_case_at"),
+            models.Index(
+                fields=["actor"], name="caseevent_actor", condition=Q(actor__isnull=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
