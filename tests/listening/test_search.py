@@ -503,3 +503,13 @@ def test_what_restricts_and_what_does_not():
     assert search.tsquery(text('"mal servicio"').text) == (
         f"('mal' <-> 'servicio' | 'mal' & 'servicio' & '{search.LONG_MARK}')"
     )
+
+
+def test_a_mention_given_twice_to_one_index_call_is_found_by_its_last_text(add, api):
+    add({"external_id": "twice", "text": "primera versión"})
+    mention = Mention.objects.get(external_id="twice")
+    Mention.objects.filter(pk=mention.pk).update(text="segunda versión")
+    edited = Mention.objects.get(pk=mention.pk)
+    search.index([mention, edited])  # one statement on PostgreSQL: each row once
+    assert listed(api, {"q": "segunda"}) == ["twice"]
+    assert listed(api, {"q": "primera"}) == []

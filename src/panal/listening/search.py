@@ -24,6 +24,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from panal.core.db import json_rows
+
 from . import documents
 from .models import Mention
 from .query import Query, tokenize
@@ -98,15 +100,20 @@ def document(m: Mention) -> str:
 
 
 def index(mentions: Iterable[Mention]) -> None:
-    rows = [(m.id, document(m)) for m in mentions if m.deleted_at is None]
+    # Each mention once, with its last document: a row is written once per call.
+    rows = list({m.id: document(m) for m in mentions if m.deleted_at is None}.items())
     if not rows:
         return
     with connection.cursor() as cursor:
         if _engine() == "postgresql":
-            cursor.executemany(
-                f"INSERT INTO {TABLE} (mention_id, doc) VALUES (%s, to_tsvector('simple', %s)) "
+            # One statement for the batch, its rows sent as one JSON parameter (an
+            # executemany ran one insert per mention).
+            cursor.execute(
+                f"INSERT INTO {TABLE} (mention_id, doc) "
+                "SELECT (r->>0)::bigint, to_tsvector('simple', r->>1) "
+                "FROM jsonb_array_elements(%s::jsonb) AS r "
                 "ON CONFLICT (mention_id) DO UPDATE SET doc = EXCLUDED.doc",
-                rows,
+                [json_rows(rows)],
             )
         else:
             cursor.executemany(f"DELETE FROM {TABLE} WHERE rowid = %s", [(r[0],) for r in rows])
