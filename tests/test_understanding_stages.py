@@ -66,6 +66,18 @@ def test_one_row_holds_language_sentiment_and_intents(account, django_capture_on
     assert "understand" in Mention.objects.get(external_id="c1").stages_done
 
 
+def test_deleting_a_mention_deletes_its_understanding(account, django_capture_on_commit_callbacks):
+    # The row has no database constraint on its mention (models.Understanding): Django's
+    # on_delete is what removes it.
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(
+            account, {"external_id": "d1", "text": COMPLAINT}, {"external_id": "d2", "text": PRAISE}
+        )
+    assert Understanding.objects.count() == 2
+    Mention.objects.filter(external_id="d1").delete()
+    assert list(Understanding.objects.values_list("mention__external_id", flat=True)) == ["d2"]
+
+
 def test_agent_corrections_survive_an_edit(account, users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         ingest(account, {"external_id": "e1", "text": COMPLAINT})

@@ -13,9 +13,14 @@ class Understanding(models.Model):
     keeps what the model said.
     """
 
+    # No database foreign-key constraint (as a case's links to its mentions): the pipeline
+    # writes a batch's rows for the mentions it has just read, and the constraint made the
+    # database check and lock each mention's row at every commit (a third of the default
+    # path's commit). Django still applies on_delete, and Panal never deletes mentions
+    # behind Django's back (docs/pipeline.md#the-understand-stage).
     mention = models.OneToOneField(
         "listening.Mention", on_delete=models.CASCADE, primary_key=True,
-        related_name="understanding",
+        related_name="understanding", db_constraint=False,
     )  # fmt: skip
     lang = models.CharField(max_length=8, blank=True)  # ISO 639-1, or "und"
     lang_confidence = models.FloatField(null=True, blank=True)
