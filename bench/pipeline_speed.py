@@ -8,7 +8,7 @@ pipeline's own work (reading the batch, marking it done). Issue 5's target: at l
 
 For each engine (SQLite, and PostgreSQL when its server answers) a child process on one
 CPU (`sched_setaffinity`, BLAS/OpenMP at one thread) makes a fresh database, migrates it,
-creates the demo company and accounts (`panal.demo.loader`), stores 2 × (N + 1,000) demo
+creates the demo company and accounts (`panal.demo.loader`), stores twice N + 1,000 demo
 mentions (`panal.demo.content`: varied Spanish and English texts of every channel,
 hostile inputs included) through the ingest service, oldest first in two sets.
 
