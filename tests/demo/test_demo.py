@@ -319,3 +319,18 @@ def test_customers_ideas_are_linked_to_their_cases_and_moved_along(demo):
     for idea in ideas:
         for case in idea.cases.all():
             assert case.events.filter(kind="idea", data__idea=idea.pk).exists()
+
+
+@pytest.mark.parametrize("hour", range(0, 24, 2))
+def test_the_sales_story_has_a_lead_whatever_the_hour_the_demo_is_loaded(db, hour):
+    # Routing opens cases only for posts of the last week; the first posts of each kind
+    # are placed in the last day, so a purchase intent always reaches the salesperson.
+    # (Before, the 300-mention demo had none in the week when loaded around 02:00 UTC.)
+    from panal.engagement.models import Lead
+
+    clock.set_now(datetime(2026, 11, 25, hour, 35, tzinfo=UTC) + timedelta(days=hour % 5))
+    try:
+        run_demo("--mentions", "300")
+        assert Lead.objects.filter(owner__username="ventas").exists()
+    finally:
+        clock.set_now(None)

@@ -53,6 +53,7 @@ CATEGORIES = (
     "recruiting",
 )
 CATEGORY_WEIGHTS = (22, 11, 11, 11, 8, 8, 8, 6, 5, 4, 3, 3)
+FRESH_PER_CATEGORY = 3  # posts of each category placed in the last day (`_time`)
 
 # Where each kind of mention tends to show up (relative weights per channel).
 CHANNEL_WEIGHTS = {
@@ -807,6 +808,7 @@ class _Builder:
         self.chats: dict[tuple[str, str], dict] = {}
         self.incident_at = now - timedelta(days=min(6.0, days * 0.2), hours=3)
         self.bursts: dict[str, tuple[dict, str]] = {}  # key → (root item, its city)
+        self.fresh: Counter = Counter()  # category → its first posts placed in the last day
 
     def account_for(self, rng: random.Random, category: str) -> AccountSpec:
         weights = {ch: w for ch, w in CHANNEL_WEIGHTS[category].items() if ch in self.by_channel}
@@ -1255,6 +1257,13 @@ def _time(b: _Builder, rng: random.Random, m: DemoMention, parent: dict | None) 
         data["raw"]["demo_incident"] = "caida-fibra-co"
         return b.incident_at + timedelta(minutes=rng.randint(0, 7 * 60))
     day = int(rng.random() * b.days)
+    category = data["raw"]["demo_category"]
+    if b.fresh[category] < FRESH_PER_CATEGORY:
+        # The first posts of each kind are from today or yesterday, whatever the hour the
+        # demo is loaded: routing opens cases only for recent posts (a week), so every
+        # story (a lead for sales, a complaint's case, …) has cases to show.
+        b.fresh[category] += 1
+        day = 0
     hour = rng.choices(range(24), weights=HOUR_WEIGHTS)[0]
     local_midnight = (b.now + timedelta(hours=utc)).replace(
         hour=0, minute=0, second=0, microsecond=0
