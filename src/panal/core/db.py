@@ -166,11 +166,11 @@ def update_rows(
 ) -> int:
     """`UPDATE … SET field = value, … WHERE pk = …` with each row's own values.
 
-    `rows` are (pk, value, …) with the values in `fields` order (no JSON fields); `same`
-    are fields set to one value on every row (JSON fields allowed). Returns the rows
-    changed. bulk_update builds a CASE per field over every row, which costs far more in
-    Python than the write; here SQLite runs one prepared statement per row in one
-    `executemany`, and PostgreSQL joins the table to the rows sent as one JSON parameter
+    `rows` are (pk, value, …) with the values in `fields` order; `same` are fields set
+    to one value on every row. Returns the rows changed. bulk_update builds a CASE per
+    field over every row, which costs far more in Python than the write; here SQLite
+    runs one prepared statement per row in one `executemany`, and PostgreSQL joins the
+    table to the rows sent as one JSON parameter
     (`json_rows_select`).
     """
     if not rows:

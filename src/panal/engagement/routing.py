@@ -466,7 +466,9 @@ class Router:
                 continue
             case = self._new_case(plan, now, hours)
             if plan.rule_status and plan.rule_status != case.status:
-                self._opens_as(case, plan.rule_status)
+                # Its clocks as `cases.apply_status` sets them. One that opens resolved or
+                # closed gets no assignee (below) and no survey: nobody answered it.
+                case_services.status_clocks(case, plan.rule_status, now)
             if (
                 plan.assignee_id is None
                 and case.owner_team_id is not None
@@ -582,12 +584,6 @@ class Router:
                 )  # fmt: skip
             if replies:
                 transaction.on_commit(lambda: _auto_replies(replies))
-
-    def _opens_as(self, case: Case, status: str) -> None:
-        """A new case a rule opens in another status than *new*, its clocks set as
-        `cases.apply_status` sets them. One that opens resolved or closed gets no
-        assignee and no satisfaction survey: nobody answered it."""
-        case_services.status_clocks(case, status, self.now)
 
     def _sales_teams(self) -> dict[int, list[Team]]:
         sales = [t for t in self.team_rows.values() if t.department == Department.SALES]

@@ -11,7 +11,7 @@ import gc
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -138,26 +138,24 @@ def _write(mentions: Sequence[Mention], changes: dict[int, dict[str, Any]], **do
     the changes its stages saved, one UPDATE per set of changed fields (a handful a
     batch), and the changes of mentions outside the batch (earlier replies a stage
     linked) on their own."""
-    plain = []
-    by_fields: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
-    for m in mentions:
-        changed = changes.pop(m.id, None)
-        if not changed:
-            plain.append(m.id)
-            continue
-        fields = tuple(sorted(changed))
-        by_fields[fields].append((m.id, *(changed[f] for f in fields)))
-    for fields, rows in by_fields.items():
+    changed = [(m.id, changes.pop(m.id)) for m in mentions if changes.get(m.id)]
+    for fields, rows in _by_fields(changed).items():
         update_rows(Mention, fields, rows, **done)
     # The rows without a change of their own: the same values for each, one UPDATE …
     # WHERE id IN (…), where bulk_update would build a CASE over every row.
-    update_ids(Mention, plain, **done)
-    outside: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
-    for pk, changed in changes.items():
-        fields = tuple(sorted(changed))
-        outside[fields].append((pk, *(changed[f] for f in fields)))
-    for fields, rows in outside.items():
+    done_ids = {pk for pk, _ in changed}
+    update_ids(Mention, [m.id for m in mentions if m.id not in done_ids], **done)
+    for fields, rows in _by_fields(changes.items()).items():
         update_rows(Mention, fields, rows)
+
+
+def _by_fields(changes: Iterable[tuple[int, dict[str, Any]]]) -> dict[tuple, list[tuple]]:
+    """(fields changed, sorted) → rows of (id, value, …) in those fields' order."""
+    groups: dict[tuple, list[tuple]] = defaultdict(list)
+    for pk, changed in changes:
+        fields = tuple(sorted(changed))
+        groups[fields].append((pk, *(changed[f] for f in fields)))
+    return groups
 
 
 @contextmanager
