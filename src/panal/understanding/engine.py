@@ -116,17 +116,18 @@ def folded(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _tokens(text: str) -> tuple[str, ...]:
-    """The folded word tokens of a text, remembered for the batch: the default path's
-    models (sentiment, intents) read the same texts one after the other."""
+def tokens_of(text: str) -> tuple[str, ...]:
+    """The folded tokens of a text (words, and each other non-space character alone),
+    remembered for the batch: the default path's models (sentiment, intents), the
+    sentiment lexicon and urgency's crisis words read the same texts one after the other."""
     return tuple(_TOKEN_RE.findall(folded(text)))
 
 
 @functools.lru_cache(maxsize=4096)
 def _keys(text: str, word_ngrams: int) -> tuple[str, ...]:
     """The text's tokens, then its word n-grams from 2 to `word_ngrams` (a token never
-    holds a space, an n-gram always does), remembered for the batch as `_tokens`."""
-    tokens = _tokens(text)
+    holds a space, an n-gram always does), remembered for the batch as `tokens_of`."""
+    tokens = tokens_of(text)
     if word_ngrams == 2:  # the default: pairs
         return (*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens)))
     grams = [
@@ -157,7 +158,7 @@ class Featuriser:
         return len(self.word_vocab) + len(self.char_vocab)
 
     def tokens(self, text: str) -> list[str]:
-        return list(_tokens(text))
+        return list(tokens_of(text))
 
     def _word_features(self, tokens: list[str]) -> list[str]:
         feats = list(tokens)

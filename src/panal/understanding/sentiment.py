@@ -188,7 +188,11 @@ _MAX_KINDS = 200_000  # distinct tokens remembered; past this the memory starts 
 def _kind(token: str) -> tuple[int, float]:
     """(kind, value) of a token, in the order `lexicon_score` weighs them: an emoji, a
     negator (unless it has a polarity of its own), an intensifier, a word with a polarity,
-    the exclamation mark, anything else."""
+    the exclamation mark, anything else. A letter written three times or more counts twice
+    ("buenoooo" is read "buenoo")."""
+    key = token
+    if len(token) > 2:
+        token = _REPEAT_RE.sub(r"\1\1", token)
     value = _EMOJI.get(token) or _EMOJI.get(token.rstrip("\ufe0f"))
     if value is not None:
         found = (_EMOJI_KIND, value)
@@ -204,18 +208,21 @@ def _kind(token: str) -> tuple[int, float]:
         found = _AS_OTHER
     if len(_KINDS) >= _MAX_KINDS:
         _KINDS.clear()
-    _KINDS[token] = found
+    _KINDS[key] = found
     return found
 
 
 def lexicon_score(text: str) -> float:
     """The lexicon's polarity of `text`, in [-1, 1] (0 when it knows no word of it)."""
-    folded = _REPEAT_RE.sub(r"\1\1", engine.folded(text))
+    folded = engine.folded(text)
+    # The features' tokens, already cut for this batch, unless an emoji carries its
+    # presentation selector (U+FE0F), which the lexicon reads with the emoji.
+    tokens = _TOKEN_RE.findall(folded) if "\ufe0f" in folded else engine.tokens_of(text)
     total = 0.0
     negate_left = 0
     boost = 1.0
     kinds = _KINDS
-    for token in _TOKEN_RE.findall(folded):
+    for token in tokens:
         kind, value = kinds.get(token) or _kind(token)
         if kind == _EMOJI_KIND:
             total += value

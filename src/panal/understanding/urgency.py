@@ -23,6 +23,7 @@ from django.db import connection
 from panal.core import clock
 from panal.listening.models import Mention
 
+from . import engine
 from .stages import text_of
 
 MODEL = "panal-urgency@1"
@@ -30,7 +31,7 @@ LEVELS = ("low", "normal", "high", "critical")
 # A score at or above each threshold has that level; below the first it is "low".
 THRESHOLDS = (("critical", 0.8), ("high", 0.5), ("normal", 0.25))
 THREAD_WINDOW = timedelta(hours=1)  # how far back a thread's growth is counted
-MAX_TEXT = 8000  # crisis words are looked for in the first 8,000 characters
+MAX_TEXT = engine.MAX_CHARS  # crisis words are looked for in the first 8,000 characters
 
 # --- weights (docs/understanding.md#urgency lists them) ---------------------------------
 
@@ -197,12 +198,15 @@ def crisis_words(text: str) -> list[tuple[str, float]]:
     and, at equal weight, in the order the text names them."""
     if not text:
         return []
-    folded = fold(text[:MAX_TEXT])
-    tokens = _WORD.findall(folded)
+    # The features' folded text and tokens, already cut for this batch (MAX_TEXT is the
+    # features' own limit); their punctuation tokens never name a crisis.
+    folded = engine.folded(text)
+    tokens = engine.tokens_of(text)
     present = set(tokens)
     phrases = not _PHRASE_FIRSTS.isdisjoint(present)
     if not phrases and present.isdisjoint(_CRISIS_WORDS) and not _PREFIX_RE.search(folded):
         return []  # most texts: no crisis word at all
+    tokens = [t for t in tokens if t[0].isalnum() or t[0] == "_"]  # as `\w+` cuts words
     found: dict[str, float] = {}
     i, n = 0, len(tokens)
     while i < n:
