@@ -536,11 +536,18 @@ class Model:
         if self.multilabel:
             assert self.label_thresholds is not None
             order = np.argsort(-proba, axis=1, kind="stable")
-            passed = proba >= self.label_thresholds
-            return [
-                [(self.labels[j], float(p[j])) for j in row if ok[j]]
-                for row, p, ok in zip(order, proba, passed, strict=True)
-            ]
+            passed = np.take_along_axis(proba >= self.label_thresholds, order, axis=1)
+            rows, ranks = np.nonzero(passed)  # row after row, the most probable first
+            columns = order[rows, ranks]
+            sets: list[list[tuple[str, float]]] = [[] for _ in range(len(proba))]
+            for row, label, p in zip(
+                rows.tolist(),
+                self._label_array[columns].tolist(),
+                proba[rows, columns].tolist(),
+                strict=True,
+            ):
+                sets[row].append((label, p))
+            return sets
         labels, confidence = self._decide(proba.copy())
         return [
             [] if label == self.oos_label else [(label, float(proba[i, self._index[label]]))]
