@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 UND = "und"
 
@@ -116,9 +117,15 @@ class _NaiveBayes:
             keys = np.concatenate(hit_rows) * len(self.ptc) + np.concatenate(hit_features)
             keys, counts = np.unique(keys, return_counts=True)
             rows, features = np.divmod(keys, len(self.ptc))
-            weighted = self.ptc[features] * np.log1p(counts).astype(np.float32)[:, None]
-            firsts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-            scores[rows[firsts]] = np.add.reduceat(weighted, firsts, axis=0) + self.pc
+            # Each text's n-grams, weighted log(1 + count), times the n-grams' scores: a
+            # sparse product (rows sorted, as `unique` left them).
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+            counted = sp.csr_matrix(
+                (np.log1p(counts).astype(np.float32), features, indptr), shape=(n, len(self.ptc))
+            )
+            scores = np.asarray(counted @ self.ptc, dtype=np.float32)
+            scores[np.diff(indptr) > 0] += self.pc
         # As py3langid: a temperature of sqrt(bytes) keeps the softmax calibrated across
         # lengths. A text without any known n-gram stays all zeros: uniform, so `und`.
         scores *= (1.0 / np.sqrt(np.maximum(ordered, 1)))[:, None]
