@@ -6,9 +6,9 @@ import json
 import os
 import platform
 import sqlite3
-import time
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
