@@ -22,6 +22,7 @@ way a mention ends up: the fast label where its confidence reaches the refiner's
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -224,6 +225,11 @@ def lexicon_score(text: str) -> float:
     kinds = _KINDS
     for token in tokens:
         kind, value = kinds.get(token) or _kind(token)
+        if kind == _OTHER:  # most tokens: they end a boost and use up a negation's reach
+            boost = 1.0
+            if negate_left:
+                negate_left -= 1
+            continue
         if kind == _EMOJI_KIND:
             total += value
             continue
@@ -241,8 +247,9 @@ def lexicon_score(text: str) -> float:
         elif kind == _BANG:
             total *= 1.1
         boost = 1.0
-        negate_left = max(negate_left - 1, 0)
-    return float(np.tanh(total / 2))
+        if negate_left:
+            negate_left -= 1
+    return math.tanh(total / 2)
 
 
 REFINE_FILE = "refine.npz"
