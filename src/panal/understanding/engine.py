@@ -129,7 +129,7 @@ def _keys(text: str, word_ngrams: int) -> tuple[str, ...]:
     holds a space, an n-gram always does), remembered for the batch as `tokens_of`."""
     tokens = tokens_of(text)
     if word_ngrams == 2:  # the default: pairs
-        return (*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens)))
+        return (*tokens, *map(" ".join, itertools.pairwise(tokens)))
     grams = [
         " ".join(tokens[i : i + n])
         for n in range(2, word_ngrams + 1)
