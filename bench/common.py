@@ -77,8 +77,8 @@ def machine() -> dict:
 def speed_probe(runs: int = 5) -> dict:
     """Milliseconds of CPU time for one fixed pure-Python loop (a million additions), best
     and worst of `runs`: on a shared virtual machine the same code runs at different speeds
-    from one hour to the next (seen here: 700 to 1,230 ms for ten million additions), so a
-    figure is read beside this one."""
+    from one minute to the next (seen here: 29 to 52 ms), so a figure is read beside this
+    one."""
     times = []
     for _ in range(runs):
         started = time.process_time()

@@ -8,9 +8,9 @@ pipeline's own work (reading the batch, marking it done). Issue 5's target: at l
 
 For each engine (SQLite, and PostgreSQL when its server answers) a child process on one
 CPU (`sched_setaffinity`, BLAS/OpenMP at one thread) makes a fresh database, migrates it,
-creates the demo company and accounts (`panal.demo.loader`), stores twice N + 1,000 demo
-mentions (`panal.demo.content`: varied Spanish and English texts of every channel,
-hostile inputs included) through the ingest service, oldest first in two sets.
+creates the demo company and accounts (`panal.demo.loader`), stores two sets of N + 1,000
+demo mentions (`panal.demo.content`: varied Spanish and English texts of every channel,
+hostile inputs included) through the ingest service, oldest first.
 
 The first set goes through the whole pipeline in batches of 1,000, as `panal demo` and
 the worker run it: every registered stage, each stage's time (wall and CPU) from the

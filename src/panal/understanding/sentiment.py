@@ -225,11 +225,6 @@ def lexicon_score(text: str) -> float:
     kinds = _KINDS
     for token in tokens:
         kind, value = kinds.get(token) or _kind(token)
-        if kind == _OTHER:  # most tokens: they end a boost and use up a negation's reach
-            boost = 1.0
-            if negate_left:
-                negate_left -= 1
-            continue
         if kind == _EMOJI_KIND:
             total += value
             continue

@@ -31,7 +31,6 @@ LEVELS = ("low", "normal", "high", "critical")
 # A score at or above each threshold has that level; below the first it is "low".
 THRESHOLDS = (("critical", 0.8), ("high", 0.5), ("normal", 0.25))
 THREAD_WINDOW = timedelta(hours=1)  # how far back a thread's growth is counted
-MAX_TEXT = engine.MAX_CHARS  # crisis words are looked for in the first 8,000 characters
 
 # --- weights (docs/understanding.md#urgency lists them) ---------------------------------
 
@@ -198,8 +197,8 @@ def crisis_words(text: str) -> list[tuple[str, float]]:
     and, at equal weight, in the order the text names them."""
     if not text:
         return []
-    # The features' folded text and tokens, already cut for this batch (MAX_TEXT is the
-    # features' own limit); their punctuation tokens never name a crisis.
+    # The features' folded text and tokens (its first engine.MAX_CHARS characters),
+    # already cut for this batch; their punctuation tokens never name a crisis.
     folded = engine.folded(text)
     tokens = engine.tokens_of(text)
     present = set(tokens)
